@@ -1,0 +1,78 @@
+package io.sparktensors.format.safetensors;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/** The safetensors dtype codes, with the bits each element takes (the reference library's list). */
+public enum DType {
+  BOOL(8, Kind.BOOL),
+  U8(8, Kind.UNSIGNED),
+  I8(8, Kind.SIGNED),
+  I16(16, Kind.SIGNED),
+  U16(16, Kind.UNSIGNED),
+  I32(32, Kind.SIGNED),
+  U32(32, Kind.UNSIGNED),
+  I64(64, Kind.SIGNED),
+  U64(64, Kind.UNSIGNED),
+  F16(16, Kind.FLOAT),
+  BF16(16, Kind.FLOAT),
+  F32(32, Kind.FLOAT),
+  F64(64, Kind.FLOAT),
+  C64(64, Kind.COMPLEX),
+  F8_E4M3(8, Kind.FLOAT),
+  F8_E5M2(8, Kind.FLOAT),
+  F8_E8M0(8, Kind.FLOAT),
+  F8_E4M3FNUZ(8, Kind.FLOAT),
+  F8_E5M2FNUZ(8, Kind.FLOAT),
+  F4(4, Kind.FLOAT),
+  F6_E2M3(6, Kind.FLOAT),
+  F6_E3M2(6, Kind.FLOAT);
+
+  /** What an element holds. */
+  public enum Kind { BOOL, SIGNED, UNSIGNED, FLOAT, COMPLEX }
+
+  private static final Map<String, DType> BY_CODE = new HashMap<>();
+
+  static {
+    for (DType d : values()) {
+      BY_CODE.put(d.name(), d);
+    }
+  }
+
+  private final int bits;
+  private final Kind kind;
+
+  DType(int bits, Kind kind) {
+    this.bits = bits;
+    this.kind = kind;
+  }
+
+  /** Bits per element (4 and 6 for the sub-byte float formats). */
+  public int bits() {
+    return bits;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  /** The code as written in headers, e.g. {@code "BF16"}. */
+  public String code() {
+    return name();
+  }
+
+  /** The dtype for a header code, or null when the code is unknown. Codes are case-sensitive. */
+  public static DType fromCode(String code) {
+    return BY_CODE.get(code);
+  }
+
+  /**
+   * Bytes taken by {@code elements} elements, or -1 when they do not fill a whole number of bytes.
+   *
+   * @throws ArithmeticException on overflow
+   */
+  public long byteSize(long elements) {
+    long totalBits = Math.multiplyExact(elements, (long) bits);
+    return totalBits % 8 == 0 ? totalBits / 8 : -1;
+  }
+}

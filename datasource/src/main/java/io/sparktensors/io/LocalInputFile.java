@@ -1,0 +1,57 @@
+package io.sparktensors.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Objects;
+
+/** A file on the local disk, read through a {@link FileChannel} (direct into off-heap buffers). */
+public final class LocalInputFile implements InputFile {
+  private final Path path;
+
+  public LocalInputFile(Path path) {
+    this.path = Objects.requireNonNull(path, "path");
+  }
+
+  @Override
+  public String location() {
+    return path.toString();
+  }
+
+  @Override
+  public long length() throws IOException {
+    return Files.size(path);
+  }
+
+  @Override
+  public SeekableInput open(ReadPolicy policy) throws IOException {
+    FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+    return new SeekableInput() {
+      @Override
+      public void readFully(long position, byte[] buffer, int offset, int length) throws IOException {
+        readFully(position, ByteBuffer.wrap(buffer, offset, length));
+      }
+
+      @Override
+      public void readFully(long position, ByteBuffer dst) throws IOException {
+        long start = position;
+        long wanted = dst.remaining();
+        while (dst.hasRemaining()) {
+          int n = channel.read(dst, position);
+          if (n < 0) {
+            throw SeekableInput.unexpectedEnd(location(), start, wanted);
+          }
+          position += n;
+        }
+      }
+
+      @Override
+      public void close() throws IOException {
+        channel.close();
+      }
+    };
+  }
+}
