@@ -1,0 +1,195 @@
+package io.sparktensors.examples;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.length;
+import static org.apache.spark.sql.functions.sum;
+
+import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.safetensors.HeaderWriter;
+import io.sparktensors.format.safetensors.TensorEntry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.LongSupplier;
+import java.util.stream.Stream;
+import org.apache.spark.network.util.JavaUtils;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code spark-tensors bench-read}: makes a synthetic checkpoint (BF16 and F32 tensors in shards) and
+ * measures, on the same files in one run: raw parallel sequential reads (the limit), Spark's binaryFile
+ * source, this source's full scan ({@code sum(length(data))}) and its header-only listing; then the
+ * listing of a 100-shard checkpoint. Prints GB/s and ratios. The page cache is warm for every contender.
+ */
+public final class ReadBenchmark {
+  private static final int TENSOR_BYTES = 32 << 20;
+
+  /** Benchmark settings from the command line. */
+  public record Settings(long size, long shardSize, Path dir, int repeats) {
+    static Settings parse(List<String> args) {
+      List<String> rest = new ArrayList<>(args);
+      long size = JavaUtils.byteStringAsBytes(SparkTensorsCli.option(rest, "--size", "2g"));
+      long shard = JavaUtils.byteStringAsBytes(SparkTensorsCli.option(rest, "--shard-size", "500m"));
+      Path dir = Paths.get(SparkTensorsCli.option(rest, "--dir", "target/bench-read"));
+      int repeats = Integer.parseInt(SparkTensorsCli.option(rest, "--repeats", "3"));
+      if (!rest.isEmpty()) {
+        throw new IllegalArgumentException("bench-read: unknown arguments " + rest);
+      }
+      return new Settings(size, shard, dir, repeats);
+    }
+  }
+
+  private ReadBenchmark() {}
+
+  public static void run(SparkSession spark, Settings s, PrintStream out) throws Exception {
+    Path ckpt = s.dir().resolve("ckpt-" + s.size() + "-" + s.shardSize());
+    List<Path> shards = makeCheckpoint(ckpt, s.size(), s.shardSize());
+    long bytes = 0;
+    for (Path p : shards) {
+      bytes += Files.size(p);
+    }
+    int cores = spark.sparkContext().defaultParallelism();
+    out.printf("checkpoint: %s, %d shards, %.2f GB; Spark %s, %d cores; best of %d runs (warm page cache)%n",
+        ckpt, shards.size(), bytes / 1e9, spark.version(), cores, s.repeats());
+    String path = ckpt.toString();
+    double raw = gbPerSecond(bytes, s.repeats(), () -> rawRead(shards, cores));
+    double binary = gbPerSecond(bytes, s.repeats(), () -> spark.read().format("binaryFile")
+        .load(path + "/*.safetensors").select(sum(length(col("content")))).first().getLong(0));
+    double scan = gbPerSecond(bytes, s.repeats(), () -> spark.read().format("safetensors").load(path)
+        .select(sum(length(col("data")))).first().getLong(0));
+    double listSeconds = seconds(s.repeats(), () -> spark.read().format("safetensors").load(path)
+        .select("name", "dtype", "shape").collectAsList().size());
+    out.printf("raw sequential read     %6.2f GB/s%n", raw);
+    out.printf("binaryFile source       %6.2f GB/s  (%.2fx raw)%n", binary, binary / raw);
+    out.printf("safetensors full scan   %6.2f GB/s  (%.2fx raw, %.2fx binaryFile)%n", scan, scan / raw,
+        scan / binary);
+    out.printf("safetensors listing     %6.3f s for %d shards%n", listSeconds, shards.size());
+
+    Path many = s.dir().resolve("ckpt-100-shards");
+    List<Path> hundred = makeManyShards(many, 100, 50);
+    double hundredSeconds = seconds(s.repeats(), () -> spark.read().format("safetensors").load(many.toString())
+        .select("name", "dtype", "shape", "file").collectAsList().size());
+    out.printf("listing 100 shards      %6.3f s (%d tensors)%n", hundredSeconds, hundred.size() * 50);
+  }
+
+  private static double gbPerSecond(long bytes, int repeats, LongSupplier run) {
+    return bytes / 1e9 / seconds(repeats, run);
+  }
+
+  /** Best wall time of {@code repeats} runs after one warm-up. */
+  private static double seconds(int repeats, LongSupplier run) {
+    run.getAsLong();
+    double best = Double.MAX_VALUE;
+    for (int i = 0; i < repeats; i++) {
+      long t0 = System.nanoTime();
+      run.getAsLong();
+      best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+    }
+    return best;
+  }
+
+  /** Reads every file front to back with one thread per core: what the disk and page cache allow. */
+  private static long rawRead(List<Path> files, int threads) {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<Long>> parts = new ArrayList<>();
+      for (Path p : files) {
+        parts.add(pool.submit(() -> {
+          long n = 0;
+          ByteBuffer buf = ByteBuffer.allocateDirect(8 << 20);
+          try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            int r;
+            while ((r = ch.read(buf)) >= 0) {
+              n += r;
+              buf.clear();
+            }
+          }
+          return n;
+        }));
+      }
+      long total = 0;
+      for (Future<Long> f : parts) {
+        total += f.get();
+      }
+      return total;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Shards of BF16 and F32 tensors of 32 MiB each, written once and reused by later runs. */
+  static List<Path> makeCheckpoint(Path dir, long size, long shardSize) throws IOException {
+    int perShard = (int) Math.max(1, shardSize / TENSOR_BYTES);
+    int tensors = (int) Math.max(1, size / TENSOR_BYTES);
+    int shardCount = (tensors + perShard - 1) / perShard;
+    byte[] block = new byte[TENSOR_BYTES];
+    new Random(42).nextBytes(block);
+    List<Path> shards = new ArrayList<>();
+    int t = 0;
+    for (int s = 0; s < shardCount; s++) {
+      Path file = dir.resolve(String.format("model-%05d-of-%05d.safetensors", s + 1, shardCount));
+      shards.add(file);
+      List<TensorEntry> entries = new ArrayList<>();
+      long offset = 0;
+      for (int i = 0; i < perShard && t < tensors; i++, t++) {
+        boolean bf16 = t % 2 == 0;
+        long[] shape = bf16 ? new long[] {4096, TENSOR_BYTES / 2 / 4096} : new long[] {4096, TENSOR_BYTES / 4 / 4096};
+        entries.add(new TensorEntry(String.format("model.layers.%d.w%d", t / 4, t % 4), bf16 ? DType.BF16 : DType.F32,
+            shape, offset, offset + TENSOR_BYTES));
+        offset += TENSOR_BYTES;
+      }
+      writeIfAbsent(file, entries, block);
+    }
+    return shards;
+  }
+
+  static List<Path> makeManyShards(Path dir, int shardCount, int tensorsPerShard) throws IOException {
+    byte[] block = new byte[4096];
+    List<Path> shards = new ArrayList<>();
+    for (int s = 0; s < shardCount; s++) {
+      Path file = dir.resolve(String.format("model-%05d-of-%05d.safetensors", s + 1, shardCount));
+      List<TensorEntry> entries = new ArrayList<>();
+      for (int i = 0; i < tensorsPerShard; i++) {
+        entries.add(new TensorEntry(String.format("model.layers.%d.t%d", s, i), DType.BF16, new long[] {2048},
+            (long) i * 4096, (long) (i + 1) * 4096));
+      }
+      writeIfAbsent(file, entries, block);
+      shards.add(file);
+    }
+    return shards;
+  }
+
+  private static void writeIfAbsent(Path file, List<TensorEntry> entries, byte[] block) throws IOException {
+    byte[] header = HeaderWriter.write(java.util.Map.of("format", "pt"), entries);
+    long expected = header.length + entries.get(entries.size() - 1).end();
+    if (Files.exists(file) && Files.size(file) == expected) {
+      return;
+    }
+    Files.createDirectories(file.getParent());
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (OutputStream out = Files.newOutputStream(tmp)) {
+      out.write(header);
+      for (TensorEntry e : entries) {
+        for (long left = e.byteLength(); left > 0; left -= Math.min(left, block.length)) {
+          out.write(block, 0, (int) Math.min(left, block.length));
+        }
+      }
+    }
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+}
