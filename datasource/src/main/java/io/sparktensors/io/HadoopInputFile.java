@@ -8,7 +8,10 @@ import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
+import java.nio.file.Paths;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.StreamCapabilities;
 
@@ -41,6 +44,18 @@ public final class HadoopInputFile implements InputFile {
   /** A file whose length the caller knows (from planning); the length is checked against the store. */
   public static HadoopInputFile of(FileSystem fs, Path path, long length) {
     return new HadoopInputFile(fs, path, length, null);
+  }
+
+  /**
+   * The best reader for a planned file: local files through a {@link java.nio.channels.FileChannel}, which
+   * reads straight into off-heap buffers (Hadoop's local streams copy through the heap), anything else
+   * through its Hadoop FileSystem.
+   */
+  public static InputFile forData(FileSystem fs, Path path, long length) {
+    if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
+      return new LocalInputFile(Paths.get(fs.makeQualified(path).toUri()), length);
+    }
+    return of(fs, path, length);
   }
 
   @Override

@@ -11,9 +11,16 @@ import java.util.Objects;
 /** A file on the local disk, read through a {@link FileChannel} (direct into off-heap buffers). */
 public final class LocalInputFile implements InputFile {
   private final Path path;
+  private final long knownLength;
 
   public LocalInputFile(Path path) {
+    this(path, -1);
+  }
+
+  /** A file whose length is known already (from planning), so {@link #length()} needs no system call. */
+  public LocalInputFile(Path path, long length) {
     this.path = Objects.requireNonNull(path, "path");
+    this.knownLength = length;
   }
 
   @Override
@@ -23,7 +30,7 @@ public final class LocalInputFile implements InputFile {
 
   @Override
   public long length() throws IOException {
-    return Files.size(path);
+    return knownLength >= 0 ? knownLength : Files.size(path);
   }
 
   @Override

@@ -33,7 +33,7 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
   private int slice;
   private int next; // next chunk of the current slice
   private SeekableInput input;
-  private TensorVectors vectors;
+  private final TensorVectors vectors;
   private ColumnarBatch batch;
   private long bytesRead;
   private long chunksRead;
@@ -43,11 +43,12 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
     this.slices = split.slices();
     this.context = context;
     this.allocator = Allocators.newChild("spark-tensors-reader");
+    this.vectors = new TensorVectors(context.requiredSchema(), allocator);
   }
 
   @Override
   public boolean next() throws IOException {
-    releaseBatch();
+    batch = null;
     while (slice < slices.size()) {
       FileSlice s = slices.get(slice);
       if (next >= s.chunks().size()) {
@@ -60,14 +61,12 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
         next = end;
         return true;
       } catch (FileNotFoundException e) {
-        releaseBatch();
         if (!context.ignoreMissingFiles()) {
           throw e;
         }
         LOG.warn("Skipping the rest of missing file {} (ignoreMissingFiles): {}", s.file().location(), e.toString());
         nextSlice();
       } catch (IOException | RuntimeException e) {
-        releaseBatch();
         if (!context.ignoreCorruptFiles()) {
           throw e instanceof MalformedTensorFileException || e instanceof java.io.EOFException
               ? (IOException) e
@@ -98,12 +97,11 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
 
   private ColumnarBatch read(FileSlice s, int from, int to) throws IOException {
     int rows = to - from;
-    vectors = new TensorVectors(context.requiredSchema(), allocator);
     int[] lengths = new int[rows];
     for (int i = 0; i < rows; i++) {
       lengths[i] = s.chunks().get(from + i).length();
     }
-    vectors.allocate(rows, lengths);
+    vectors.start(rows, lengths);
     byte[] fileBytes = s.file().location().getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < rows; i++) {
       TensorChunk c = s.chunks().get(from + i);
@@ -120,7 +118,7 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
   private SeekableInput input(FileSlice s) throws IOException {
     if (input == null) {
       Path path = new Path(s.file().location());
-      input = HadoopInputFile.of(path.getFileSystem(context.configuration()), path, s.file().length())
+      input = HadoopInputFile.forData(path.getFileSystem(context.configuration()), path, s.file().length())
           .open(ReadPolicy.SEQUENTIAL);
       filesOpened++;
     }
@@ -141,14 +139,6 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
     }
   }
 
-  private void releaseBatch() {
-    batch = null;
-    if (vectors != null) {
-      vectors.close();
-      vectors = null;
-    }
-  }
-
   @Override
   public ColumnarBatch get() {
     return batch;
@@ -165,10 +155,11 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
 
   @Override
   public void close() throws IOException {
+    batch = null;
     try {
-      releaseBatch();
       closeInput();
     } finally {
+      vectors.close();
       allocator.close();
     }
   }

@@ -27,9 +27,10 @@ import org.apache.spark.sql.vectorized.ColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 
 /**
- * The Arrow vectors of one batch, for the requested columns only. Fill them with
- * {@link #allocate}, {@link #setRow} and {@link #dataTarget}, then {@link #finish}. The batch owns its
- * vectors until {@link #close}.
+ * The Arrow vectors of a reader's batches, for the requested columns only. Each batch: {@link #start},
+ * {@link #setRow} and {@link #dataTarget} for every row, then {@link #finish}. The vectors and their buffers
+ * are reused from batch to batch (as Spark's Parquet reader reuses its batch), so a reader touches fresh
+ * memory only when a batch outgrows the last; they are freed by {@link #close}.
  */
 final class TensorVectors implements AutoCloseable {
   private final StructType schema;
@@ -54,27 +55,37 @@ final class TensorVectors implements AutoCloseable {
     return data != null;
   }
 
-  /** Sizes the vectors for {@code rows} rows; {@code dataLengths} are the data column's value lengths. */
-  void allocate(int rows, int[] dataLengths) {
+  /** Starts a batch of {@code rows} rows; {@code dataLengths} are the data column's value lengths. */
+  void start(int rows, int[] dataLengths) {
     for (FieldVector v : vectors) {
       if (v == data) {
-        long total = 0;
-        for (int i = 0; i < rows; i++) {
-          total += dataLengths[i];
-        }
-        data.allocateNew(Math.max(total, 1), rows);
-        dataStarts = new long[rows];
-        long start = 0;
-        for (int i = 0; i < rows; i++) {
-          dataStarts[i] = start;
-          start += dataLengths[i];
-          data.getOffsetBuffer().setInt((long) (i + 1) * Integer.BYTES, (int) start);
-          BitVectorHelper.setBit(data.getValidityBuffer(), i);
-        }
+        startData(rows, dataLengths);
       } else {
-        v.setInitialCapacity(rows);
-        v.allocateNew();
+        v.reset();
       }
+    }
+  }
+
+  /** Lays out the data column's offsets up front, so each row's bytes can be read straight into place. */
+  private void startData(int rows, int[] dataLengths) {
+    long total = 0;
+    for (int i = 0; i < rows; i++) {
+      total += dataLengths[i];
+    }
+    if (data.getDataBuffer().capacity() < total || data.getValueCapacity() < rows) {
+      data.clear();
+      data.allocateNew(Math.max(total, 1), rows);
+    }
+    if (dataStarts.length < rows) {
+      dataStarts = new long[rows];
+    }
+    data.getOffsetBuffer().setInt(0, 0);
+    long start = 0;
+    for (int i = 0; i < rows; i++) {
+      dataStarts[i] = start;
+      start += dataLengths[i];
+      data.getOffsetBuffer().setInt((long) (i + 1) * Integer.BYTES, (int) start);
+      BitVectorHelper.setBit(data.getValidityBuffer(), i);
     }
   }
 

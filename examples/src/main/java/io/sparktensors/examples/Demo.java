@@ -32,7 +32,7 @@ public final class Demo {
   public static void run(SparkSession spark, PrintStream out) {
     String path = bundledCheckpoint().toString();
     out.println("== Checkpoint " + path);
-    Inspect.printText(Inspect.tensors(spark, "safetensors", path, true), out);
+    Inspect.printText(Inspect.tensors(spark, "safetensors", path, true, java.util.Map.of()), out);
 
     spark.read().format("safetensors").load(path).createOrReplaceTempView("ckpt");
     out.println();

@@ -14,7 +14,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * {@code spark-tensors inspect PATH [--json] [--hash] [--format F]}: every tensor with its dtype, shape, bytes
+ * {@code spark-tensors inspect PATH [--json] [--hash] [--format F] [--option KEY=VALUE]...}: every tensor with its dtype, shape, bytes
  * and file, totals by dtype, and with {@code --hash} the SHA-256 of each tensor's raw bytes (computed by
  * the executors).
  */
@@ -29,8 +29,9 @@ public final class Inspect {
   private Inspect() {}
 
   /** The tensors of {@code path}, sorted by name. */
-  public static List<TensorInfo> tensors(SparkSession spark, String format, String path, boolean hash) {
-    Dataset<Row> df = spark.read().format(format).load(path);
+  public static List<TensorInfo> tensors(SparkSession spark, String format, String path, boolean hash,
+      Map<String, String> options) {
+    Dataset<Row> df = spark.read().format(format).options(options).load(path);
     Map<String, String> hashes = new TreeMap<>();
     if (hash) {
       for (Row r : TensorHashes.sha256(df).collectAsList()) {

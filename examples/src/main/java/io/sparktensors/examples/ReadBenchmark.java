@@ -17,16 +17,21 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.LongSupplier;
-import java.util.stream.Stream;
 import org.apache.spark.network.util.JavaUtils;
+import org.apache.arrow.vector.VarBinaryVector;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.vectorized.ArrowColumnVector;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * {@code spark-tensors bench-read}: makes a synthetic checkpoint (BF16 and F32 tensors in shards) and
@@ -38,9 +43,12 @@ public final class ReadBenchmark {
   private static final int TENSOR_BYTES = 32 << 20;
 
   /** Benchmark settings from the command line. */
-  public record Settings(long size, long shardSize, Path dir, int repeats) {
+  public record Settings(long size, long shardSize, Path dir, int repeats, boolean cold,
+      Map<String, String> options) {
     static Settings parse(List<String> args) {
       List<String> rest = new ArrayList<>(args);
+      Map<String, String> options = SparkTensorsCli.readOptions(rest);
+      boolean cold = rest.remove("--cold");
       long size = JavaUtils.byteStringAsBytes(SparkTensorsCli.option(rest, "--size", "2g"));
       long shard = JavaUtils.byteStringAsBytes(SparkTensorsCli.option(rest, "--shard-size", "500m"));
       Path dir = Paths.get(SparkTensorsCli.option(rest, "--dir", "target/bench-read"));
@@ -48,7 +56,7 @@ public final class ReadBenchmark {
       if (!rest.isEmpty()) {
         throw new IllegalArgumentException("bench-read: unknown arguments " + rest);
       }
-      return new Settings(size, shard, dir, repeats);
+      return new Settings(size, shard, dir, repeats, cold, options);
     }
   }
 
@@ -62,43 +70,77 @@ public final class ReadBenchmark {
       bytes += Files.size(p);
     }
     int cores = spark.sparkContext().defaultParallelism();
-    out.printf("checkpoint: %s, %d shards, %.2f GB; Spark %s, %d cores; best of %d runs (warm page cache)%n",
-        ckpt, shards.size(), bytes / 1e9, spark.version(), cores, s.repeats());
+    if (s.cold() && !dropCaches()) {
+      throw new IllegalArgumentException("--cold needs a writable /proc/sys/vm/drop_caches (root)");
+    }
+    out.printf("checkpoint: %s, %d shards, %.2f GB; Spark %s, %d cores; best of %d runs (%s)%n",
+        ckpt, shards.size(), bytes / 1e9, spark.version(), cores, s.repeats(),
+        s.cold() ? "page cache dropped before each run" : "warm page cache");
     String path = ckpt.toString();
-    double raw = gbPerSecond(bytes, s.repeats(), () -> rawRead(shards, cores));
-    double binary = gbPerSecond(bytes, s.repeats(), () -> spark.read().format("binaryFile")
+    double raw = gbPerSecond(bytes, s, () -> rawRead(shards, cores));
+    double binary = gbPerSecond(bytes, s, () -> spark.read().format("binaryFile")
         .load(path + "/*.safetensors").select(sum(length(col("content")))).first().getLong(0));
-    double scan = gbPerSecond(bytes, s.repeats(), () -> spark.read().format("safetensors").load(path)
+    double scan = gbPerSecond(bytes, s, () -> spark.read().format("safetensors").options(s.options()).load(path)
         .select(sum(length(col("data")))).first().getLong(0));
-    double listSeconds = seconds(s.repeats(), () -> spark.read().format("safetensors").load(path)
+    double columnar = gbPerSecond(bytes, s, () -> columnarScan(spark.read().format("safetensors")
+        .options(s.options()).load(path).select("data")));
+    double listSeconds = seconds(s, () -> spark.read().format("safetensors").load(path)
         .select("name", "dtype", "shape").collectAsList().size());
     out.printf("raw sequential read     %6.2f GB/s%n", raw);
     out.printf("binaryFile source       %6.2f GB/s  (%.2fx raw)%n", binary, binary / raw);
     out.printf("safetensors full scan   %6.2f GB/s  (%.2fx raw, %.2fx binaryFile)%n", scan, scan / raw,
         scan / binary);
+    out.printf("  columnar, no row copy %6.2f GB/s  (%.2fx raw)%n", columnar, columnar / raw);
     out.printf("safetensors listing     %6.3f s for %d shards%n", listSeconds, shards.size());
 
     Path many = s.dir().resolve("ckpt-100-shards");
     List<Path> hundred = makeManyShards(many, 100, 50);
-    double hundredSeconds = seconds(s.repeats(), () -> spark.read().format("safetensors").load(many.toString())
+    double hundredSeconds = seconds(s, () -> spark.read().format("safetensors").load(many.toString())
         .select("name", "dtype", "shape", "file").collectAsList().size());
     out.printf("listing 100 shards      %6.3f s (%d tensors)%n", hundredSeconds, hundred.size() * 50);
   }
 
-  private static double gbPerSecond(long bytes, int repeats, LongSupplier run) {
-    return bytes / 1e9 / seconds(repeats, run);
+  private static double gbPerSecond(long bytes, Settings s, LongSupplier run) {
+    return bytes / 1e9 / seconds(s, run);
   }
 
-  /** Best wall time of {@code repeats} runs after one warm-up. */
-  private static double seconds(int repeats, LongSupplier run) {
+  /** Best wall time of the runs after one warm-up (which also warms the JIT). */
+  private static double seconds(Settings s, LongSupplier run) {
     run.getAsLong();
     double best = Double.MAX_VALUE;
-    for (int i = 0; i < repeats; i++) {
+    for (int i = 0; i < s.repeats(); i++) {
+      if (s.cold()) {
+        dropCaches();
+      }
       long t0 = System.nanoTime();
       run.getAsLong();
       best = Math.min(best, (System.nanoTime() - t0) / 1e9);
     }
     return best;
+  }
+
+  /**
+   * The scan's Arrow batches consumed as they are, summing the data lengths from the Arrow offsets: what the
+   * source costs without Spark's conversion of each binary value into a row (two more copies).
+   */
+  private static long columnarScan(Dataset<Row> df) {
+    SparkPlan scan = CollectionConverters.asJava(df.queryExecution().executedPlan().collectLeaves()).get(0);
+    return scan.executeColumnar().toJavaRDD().map(batch -> {
+      if (batch.numRows() == 0) {
+        return 0L;
+      }
+      var data = (VarBinaryVector) ((ArrowColumnVector) batch.column(0)).getValueVector();
+      return (long) data.getOffsetBuffer().getInt((long) batch.numRows() * Integer.BYTES);
+    }).reduce(Long::sum);
+  }
+
+  private static boolean dropCaches() {
+    try {
+      Files.writeString(Paths.get("/proc/sys/vm/drop_caches"), "1");
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** Reads every file front to back with one thread per core: what the disk and page cache allow. */

@@ -2,7 +2,9 @@ package io.sparktensors.examples;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -11,17 +13,17 @@ import org.apache.spark.sql.SparkSession;
  *
  * <pre>
  * spark-tensors demo
- * spark-tensors inspect PATH [--json] [--hash] [--format safetensors]
- * spark-tensors bench-read [--size 2g] [--shard-size 500m] [--dir target/bench]
+ * spark-tensors inspect PATH [--json] [--hash] [--format safetensors] [--option KEY=VALUE]...
+ * spark-tensors bench-read [--size 2g] [--shard-size 500m] [--dir target/bench-read] [--repeats 3] [--cold] [--option K=V]
  * </pre>
  */
 public final class SparkTensorsCli {
   static final String USAGE = """
       usage: spark-tensors <command> [options]
         demo                                   the main job on the bundled checkpoint
-        inspect PATH [--json] [--hash] [--format F]
+        inspect PATH [--json] [--hash] [--format F] [--option KEY=VALUE]...
                                                tensors, dtypes, shapes, bytes, files; --hash adds SHA-256
-        bench-read [--size 2g] [--shard-size 500m] [--dir D] [--keep]
+        bench-read [--size 2g] [--shard-size 500m] [--dir D] [--repeats 3] [--cold] [--option K=V]
                                                read throughput against raw reads and binaryFile
       """;
 
@@ -49,11 +51,12 @@ public final class SparkTensorsCli {
           boolean json = rest.remove("--json");
           boolean hash = rest.remove("--hash");
           String format = option(rest, "--format", "safetensors");
+          Map<String, String> options = readOptions(rest);
           if (rest.size() != 1) {
             throw new IllegalArgumentException("inspect takes one PATH, got " + rest);
           }
           try (SparkSession spark = session("spark-tensors inspect")) {
-            var tensors = Inspect.tensors(spark, format, rest.get(0), hash);
+            var tensors = Inspect.tensors(spark, format, rest.get(0), hash, options);
             if (json) {
               out.println(Inspect.json(tensors));
             } else {
@@ -92,6 +95,19 @@ public final class SparkTensorsCli {
     String value = args.remove(i + 1);
     args.remove(i);
     return value;
+  }
+
+  /** Removes every {@code --option KEY=VALUE} from {@code args}: read options for the source. */
+  static Map<String, String> readOptions(List<String> args) {
+    Map<String, String> options = new LinkedHashMap<>();
+    for (String kv; !(kv = option(args, "--option", "")).isEmpty(); ) {
+      int eq = kv.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("--option takes KEY=VALUE, got '" + kv + "'");
+      }
+      options.put(kv.substring(0, eq), kv.substring(eq + 1));
+    }
+    return options;
   }
 
   static SparkSession session(String app) {

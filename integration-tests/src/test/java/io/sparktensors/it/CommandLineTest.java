@@ -1,0 +1,91 @@
+package io.sparktensors.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparktensors.examples.SparkTensorsCli;
+import io.sparktensors.testing.Fixtures;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The README's command, run as users run it, and inspect checked against the reference tools. */
+class CommandLineTest {
+
+  @Test
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  void launcherRunsTheDemoOnTheBundledCheckpoint() throws Exception {
+    Path launcher = Paths.get("..", "examples", "bin", "spark-tensors").toAbsolutePath().normalize();
+    ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "demo").redirectErrorStream(true);
+    pb.environment().put("SPARK_TENSORS_JAVA_OPTS", "-Xmx1g -Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(4, TimeUnit.MINUTES));
+    assertEquals(0, p.exitValue(), out);
+    Map<String, Fixtures.Expected> expected = DemoCheckpoint.expected();
+    assertTrue(out.contains("total              39           213,568           427,136  in 3 files"), out);
+    Fixtures.Expected lmHead = expected.get("lm_head.weight");
+    assertTrue(out.contains(lmHead.sha256()), "demo prints the hashes the reference tools computed:\n" + out);
+    assertTrue(out.contains("Parameters per layer"), out);
+  }
+
+  @Test
+  void inspectJsonWithHashesMatchesTheReferenceTools() throws Exception {
+    String json = run("inspect", DemoCheckpoint.path().toString(), "--json", "--hash");
+    JsonNode tensors = new ObjectMapper().readTree(json).get("tensors");
+    Map<String, Fixtures.Expected> expected = DemoCheckpoint.expected();
+    assertEquals(expected.size(), tensors.size());
+    for (var e : expected.entrySet()) {
+      JsonNode t = tensors.get(e.getKey());
+      assertEquals(e.getValue().dtype(), t.get("dtype").asText(), e.getKey());
+      assertEquals(e.getValue().nbytes(), t.get("nbytes").asLong(), e.getKey());
+      assertEquals(e.getValue().sha256(), t.get("sha256").asText(), e.getKey());
+      List<Long> shape = new ArrayList<>();
+      t.get("shape").forEach(d -> shape.add(d.asLong()));
+      assertArrayEquals(e.getValue().shape(), shape.stream().mapToLong(Long::longValue).toArray(), e.getKey());
+    }
+  }
+
+  @Test
+  void inspectHashesChunkedTensorsWhole() throws Exception {
+    // Every reference checkpoint, with chunks forced small so hashing must join chunks in order.
+    for (String name : List.of("safetensors-zoo", "tiny-llama-sharded")) {
+      Path folder = Fixtures.reference(name);
+      String json = run("inspect", folder.toString(), "--json", "--hash", "--option", "maxChunkBytes=1000");
+      JsonNode tensors = new ObjectMapper().readTree(json).get("tensors");
+      for (var e : Fixtures.expected(folder).entrySet()) {
+        assertEquals(e.getValue().sha256(), tensors.get(e.getKey()).get("sha256").asText(), e.getKey());
+      }
+    }
+  }
+
+  @Test
+  void unknownCommandsAndMissingArgumentsExitWithUsage() throws Exception {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(2, SparkTensorsCli.run(new String[] {"frobnicate"}, new PrintStream(new ByteArrayOutputStream()),
+        new PrintStream(err)));
+    assertTrue(err.toString().contains("usage: spark-tensors"));
+    assertEquals(2, SparkTensorsCli.run(new String[] {"inspect"}, new PrintStream(new ByteArrayOutputStream()),
+        new PrintStream(err)));
+  }
+
+  private static String run(String... args) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = SparkTensorsCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+    return out.toString(StandardCharsets.UTF_8);
+  }
+}
