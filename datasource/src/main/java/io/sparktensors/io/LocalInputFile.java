@@ -1,9 +1,11 @@
 package io.sparktensors.io;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Objects;
@@ -35,7 +37,13 @@ public final class LocalInputFile implements InputFile {
 
   @Override
   public SeekableInput open(ReadPolicy policy) throws IOException {
-    FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(path, StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      // Callers tell missing files from corrupt ones by this type, as with Hadoop streams.
+      throw (FileNotFoundException) new FileNotFoundException("File does not exist: " + path).initCause(e);
+    }
     return new SeekableInput() {
       @Override
       public void readFully(long position, byte[] buffer, int offset, int length) throws IOException {

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparktensors.format.safetensors.DType;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.Hashes;
@@ -96,25 +98,58 @@ class SafetensorsSourceTest {
     }
   }
 
+  /**
+   * Every real third-party safetensors file reads as the reference library reads it (golden file made by
+   * src/test/resources/golden/make_real_safetensors_golden.py), and each row's bytes are those at its
+   * offset in the file.
+   */
   @Test
-  void readsEveryRealSafetensorsFileWithTheBytesAtItsOffsets() throws Exception {
-    List<Path> files;
-    try (Stream<Path> s = Files.walk(Fixtures.root().resolve("real"))) {
-      files = s.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList();
+  void readsEveryRealSafetensorsFileAsTheReferenceLibraryDoes() throws Exception {
+    Path real = Fixtures.root().resolve("real");
+    JsonNode golden;
+    try (var in = getClass().getResourceAsStream("/golden/real-safetensors.json")) {
+      golden = new ObjectMapper().readTree(in);
     }
-    assertTrue(files.size() >= 15, "real safetensors files: " + files.size());
-    for (Path f : files) {
-      List<Row> rows = read(f.toString()).select("name", "data_offset", "data").collectAsList();
-      try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "r")) {
-        for (Row r : rows) {
-          byte[] data = (byte[]) r.get(2);
+    List<String> found;
+    try (Stream<Path> s = Files.walk(real)) {
+      found = s.filter(p -> p.toString().endsWith(".safetensors")).map(p -> real.relativize(p).toString())
+          .sorted().toList();
+    }
+    assertEquals(found, List.copyOf(sorted(golden.fieldNames())),
+        "the golden file covers every real safetensors file");
+    for (String rel : found) {
+      Path f = real.resolve(rel);
+      JsonNode expected = golden.get(rel);
+      Dataset<Row> df = read(f.toString());
+      Map<String, byte[]> got = tensors(df);
+      assertEquals(sorted(expected.get("tensors").fieldNames()), got.keySet(), rel);
+      for (Row r : df.select("name", "dtype", "shape", "file_metadata", "data_offset", "data").collectAsList()) {
+        JsonNode t = expected.get("tensors").get(r.getString(0));
+        String where = rel + " " + r.getString(0);
+        assertEquals(t.get("dtype").asText(), r.getString(1), where);
+        List<Long> shape = new ArrayList<>();
+        t.get("shape").forEach(d -> shape.add(d.asLong()));
+        assertEquals(shape, r.getList(2), where);
+        assertEquals(t.get("sha256").asText(), Hashes.sha256(got.get(r.getString(0))), where);
+        Map<String, String> meta = new TreeMap<>();
+        expected.get("metadata").fields().forEachRemaining(e -> meta.put(e.getKey(), e.getValue().asText()));
+        assertEquals(meta, new TreeMap<>(scala.jdk.javaapi.CollectionConverters.asJava(r.<String, String>getMap(3))),
+            where);
+        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "r")) {
+          byte[] data = (byte[]) r.get(5);
           byte[] direct = new byte[data.length];
-          raf.seek(r.getLong(1));
+          raf.seek(r.getLong(4));
           raf.readFully(direct);
-          assertArrayEquals(direct, data, f + " " + r.getString(0));
+          assertArrayEquals(direct, data, where);
         }
       }
     }
+  }
+
+  private static java.util.TreeSet<String> sorted(java.util.Iterator<String> it) {
+    java.util.TreeSet<String> out = new java.util.TreeSet<>();
+    it.forEachRemaining(out::add);
+    return out;
   }
 
   @Test
