@@ -17,10 +17,15 @@ public final class SparkSessions {
 
   /** A local[2] session with quiet defaults; adaptive execution is off so plans stay inspectable. */
   public static SparkSession local(String app) {
+    return local(app, "local[2]");
+  }
+
+  /** A session on {@code master}, e.g. {@code local[2,4]} to let failed tasks retry. */
+  public static SparkSession local(String app, String master) {
     String tmp = System.getProperty("java.io.tmpdir");
     return SparkSession.builder()
         .appName(app)
-        .master("local[2]")
+        .master(master)
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.adaptive.enabled", "false")

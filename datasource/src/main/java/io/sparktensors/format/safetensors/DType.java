@@ -1,6 +1,7 @@
 package io.sparktensors.format.safetensors;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The safetensors dtype codes, with the bits each element takes (the reference library's list). */
@@ -32,11 +33,22 @@ public enum DType {
   public enum Kind { BOOL, SIGNED, UNSIGNED, FLOAT, COMPLEX }
 
   private static final Map<String, DType> BY_CODE = new HashMap<>();
+  /** The reference library's dtype order (its enum order): writers lay tensors out by it, descending. */
+  private static final List<DType> REFERENCE_ORDER = List.of(BOOL, F4, F6_E2M3, F6_E3M2, U8, I8, F8_E5M2, F8_E4M3,
+      F8_E8M0, F8_E4M3FNUZ, F8_E5M2FNUZ, I16, U16, F16, BF16, I32, U32, F32, C64, F64, I64, U64);
 
   static {
     for (DType d : values()) {
       BY_CODE.put(d.name(), d);
     }
+  }
+
+  /**
+   * Rank in the reference library's dtype order; its writer places tensors of higher rank first, so larger
+   * elements come first and every tensor stays aligned.
+   */
+  public int referenceRank() {
+    return REFERENCE_ORDER.indexOf(this);
   }
 
   private final int bits;

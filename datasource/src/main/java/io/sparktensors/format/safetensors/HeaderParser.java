@@ -15,8 +15,8 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -96,7 +96,7 @@ public final class HeaderParser {
     if (p.currentToken() != JsonToken.START_OBJECT) {
       throw fault(file, null, "__metadata__ must be a JSON object of strings, found " + p.currentToken());
     }
-    Map<String, String> metadata = new HashMap<>();
+    Map<String, String> metadata = new LinkedHashMap<>();
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String key = p.currentName();
       if (p.nextToken() != JsonToken.VALUE_STRING) {

@@ -7,7 +7,8 @@ import java.util.Objects;
  * One tensor of a safetensors header: name, dtype, shape and its byte range relative to the start of the
  * data buffer (the byte after the header). Validated values only come from {@link HeaderParser}.
  */
-public record TensorEntry(String name, DType dtype, long[] shape, long begin, long end) {
+public record TensorEntry(String name, DType dtype, long[] shape, long begin, long end)
+    implements java.io.Serializable {
 
   public TensorEntry {
     Objects.requireNonNull(name, "name");
@@ -41,7 +42,7 @@ public record TensorEntry(String name, DType dtype, long[] shape, long begin, lo
     return elementCount(shape);
   }
 
-  static long elementCount(long[] shape) {
+  public static long elementCount(long[] shape) {
     long n = 1;
     for (long d : shape) {
       n = Math.multiplyExact(n, d);

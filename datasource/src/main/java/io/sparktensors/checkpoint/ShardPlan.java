@@ -1,0 +1,110 @@
+package io.sparktensors.checkpoint;
+
+import io.sparktensors.format.safetensors.HeaderWriter;
+import io.sparktensors.format.safetensors.TensorEntry;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Where every tensor of an output checkpoint goes: the shard files in the Hugging Face layout, each with its
+ * tensors in the reference writer's order and its header bytes.
+ *
+ * @param prefix the file prefix ({@code model})
+ * @param shards the shards, in file-name order
+ * @param totalSize tensor bytes over all shards (the index's {@code metadata.total_size})
+ * @param totalParameters elements over all shards
+ */
+public record ShardPlan(String prefix, List<Shard> shards, long totalSize, long totalParameters)
+    implements Serializable {
+
+  public ShardPlan {
+    Objects.requireNonNull(prefix, "prefix");
+    shards = List.copyOf(shards);
+  }
+
+  /**
+   * One output file.
+   *
+   * @param fileName e.g. {@code model-00002-of-00005.safetensors}
+   * @param header the eight length bytes and the padded JSON header
+   * @param tensors the entries in file order, offsets relative to the data start
+   */
+  public record Shard(String fileName, byte[] header, List<TensorEntry> tensors) implements Serializable {
+    public Shard {
+      tensors = List.copyOf(tensors);
+    }
+
+    public long dataLength() {
+      return tensors.isEmpty() ? 0 : tensors.get(tensors.size() - 1).end();
+    }
+
+    /** The whole file's length. */
+    public long length() {
+      return header.length + dataLength();
+    }
+  }
+
+  /** Whether the checkpoint needs an index (more than one shard). */
+  public boolean sharded() {
+    return shards.size() > 1;
+  }
+
+  /** The index file name, e.g. {@code model.safetensors.index.json}. */
+  public String indexFileName() {
+    return prefix + ".safetensors.index.json";
+  }
+
+  /**
+   * The index as transformers writes it ({@code json.dumps(index, indent=2, sort_keys=True) + "\n"}): metadata
+   * with total_parameters and total_size, and the weight map sorted by name.
+   */
+  public byte[] indexJson() {
+    Map<String, String> weightMap = new TreeMap<>(HeaderWriter.NAME_ORDER);
+    for (Shard s : shards) {
+      for (TensorEntry t : s.tensors()) {
+        weightMap.put(t.name(), s.fileName());
+      }
+    }
+    StringBuilder sb = new StringBuilder("{\n  \"metadata\": {\n");
+    sb.append("    \"total_parameters\": ").append(totalParameters).append(",\n");
+    sb.append("    \"total_size\": ").append(totalSize).append("\n  },\n  \"weight_map\": {");
+    String sep = "\n";
+    for (Map.Entry<String, String> e : weightMap.entrySet()) {
+      sb.append(sep).append("    ");
+      pythonString(sb, e.getKey()).append(": ");
+      pythonString(sb, e.getValue());
+      sep = ",\n";
+    }
+    sb.append(weightMap.isEmpty() ? "}\n}\n" : "\n  }\n}\n");
+    return sb.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** A JSON string as Python's json module writes it by default (ASCII only, \\uXXXX escapes). */
+  private static StringBuilder pythonString(StringBuilder sb, String s) {
+    sb.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\b' -> sb.append("\\b");
+        case '\f' -> sb.append("\\f");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        default -> {
+          if (c < 0x20 || c > 0x7e) {
+            sb.append(String.format("\\u%04x", (int) c));
+          } else {
+            sb.append(c);
+          }
+        }
+      }
+    }
+    return sb.append('"');
+  }
+}
