@@ -79,51 +79,65 @@ final class CheckpointPlanner {
     this.hadoopConf = hadoopConf;
   }
 
+  /** A file whose header was read, and what reading it cost. */
+  record HeaderedFile(ShardFile file, SafetensorsHeader header, long bytesRead, int reads) {}
+
+  /**
+   * Resolves the paths and reads every header (in parallel), checking index folders against their shards.
+   * Files skipped under ignoreCorruptFiles / ignoreMissingFiles are left out.
+   */
+  List<HeaderedFile> headers() throws IOException {
+    List<Candidate> candidates = resolve();
+    List<HeaderReader.Result> headers = readHeaders(candidates);
+    List<HeaderedFile> out = new ArrayList<>();
+    for (int i = 0; i < candidates.size(); i++) {
+      HeaderReader.Result r = headers.get(i);
+      Candidate c = candidates.get(i);
+      String shardName = c.status.getPath().getName();
+      if (r == null) {
+        if (c.group != null) {
+          c.group.skipped.add(shardName);
+        }
+        continue;
+      }
+      SafetensorsHeader h = r.header();
+      if (c.group != null) {
+        Set<String> names = new HashSet<>();
+        h.tensors().forEach(t -> names.add(t.name()));
+        c.group.shardTensors.put(shardName, names);
+      }
+      ShardFile file = new ShardFile(c.status.getPath().toString(), c.status.getLen(), h.metadata());
+      out.add(new HeaderedFile(file, h, r.bytesRead(), r.reads()));
+    }
+    verifyIndexes();
+    return out;
+  }
+
   Plan plan(TensorFilters filters, boolean readData, int parallelism) {
     try {
-      List<Candidate> candidates = resolve();
-      List<HeaderReader.Result> headers = readHeaders(candidates);
       List<FileSlice> slices = new ArrayList<>();
       long tensors = 0;
       long headerBytes = 0;
       long headerReads = 0;
-      int files = 0;
-      for (int i = 0; i < candidates.size(); i++) {
-        HeaderReader.Result r = headers.get(i);
-        Candidate c = candidates.get(i);
-        String shardName = c.status.getPath().getName();
-        if (r == null) {
-          if (c.group != null) {
-            c.group.skipped.add(shardName);
-          }
-          continue;
-        }
-        files++;
-        headerBytes += r.bytesRead();
-        headerReads += r.reads();
-        SafetensorsHeader h = r.header();
-        if (c.group != null) {
-          Set<String> names = new HashSet<>();
-          h.tensors().forEach(t -> names.add(t.name()));
-          c.group.shardTensors.put(shardName, names);
-        }
-        String location = c.status.getPath().toString();
-        ShardFile file = new ShardFile(location, c.status.getLen(), h.metadata());
+      List<HeaderedFile> files = headers();
+      for (HeaderedFile f : files) {
+        headerBytes += f.bytesRead();
+        headerReads += f.reads();
+        String location = f.file().location();
         List<TensorChunk> chunks = new ArrayList<>();
-        for (TensorEntry t : h.tensors()) {
+        for (TensorEntry t : f.header().tensors()) {
           if (filters.mayMatch(t.name(), t.dtype().code(), location)) {
             tensors++;
-            chunks.addAll(ChunkPlanner.chunks(location, t, h.dataStart(), conf.maxChunkBytes()));
+            chunks.addAll(ChunkPlanner.chunks(location, t, f.header().dataStart(), conf.maxChunkBytes()));
           }
         }
         if (!chunks.isEmpty()) {
-          slices.add(new FileSlice(file, chunks));
+          slices.add(new FileSlice(f.file(), chunks));
         }
       }
-      verifyIndexes();
       List<ReadSplit> splits = SplitPlanner.plan(slices, readData, conf.maxPartitionBytes(),
           conf.openCostBytes(), parallelism);
-      return new Plan(splits, files, tensors, headerBytes, headerReads);
+      return new Plan(splits, files.size(), tensors, headerBytes, headerReads);
     } catch (IOException e) {
       throw new UncheckedIOException(e.getMessage(), e);
     }
