@@ -18,6 +18,16 @@ import java.util.Set;
 public final class ShardPlanner {
   private ShardPlanner() {}
 
+  /** Checks a shard file prefix is a plain file name that readers will not skip (no leading '.' or '_'). */
+  public static String checkPrefix(String prefix) {
+    if (prefix == null || prefix.isEmpty() || prefix.contains("/") || prefix.contains("\\") || prefix.startsWith(".")
+        || prefix.startsWith("_")) {
+      throw new IllegalArgumentException("Cannot use the file prefix '" + prefix
+          + "': it must be a plain file name that does not start with '.' or '_'.");
+    }
+    return prefix;
+  }
+
   /**
    * @param tensors the output tensors (their final names and dtypes), in any order
    * @param maxShardSize the limit on a shard's tensor bytes
@@ -27,6 +37,7 @@ public final class ShardPlanner {
    */
   public static ShardPlan plan(List<HeaderWriter.Spec> tensors, long maxShardSize, String prefix,
       Map<String, String> metadata) {
+    checkPrefix(prefix);
     List<HeaderWriter.Spec> byName = new ArrayList<>(tensors);
     byName.sort((a, b) -> HeaderWriter.NAME_ORDER.compare(a.name(), b.name()));
     Set<String> seen = new HashSet<>();

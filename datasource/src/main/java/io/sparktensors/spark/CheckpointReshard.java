@@ -31,6 +31,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.util.CaseInsensitiveStringMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Re-shards a safetensors checkpoint without passing tensor bytes through Spark rows or shuffles: the driver
@@ -41,6 +43,7 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  * generation_config.json, tokenizer files) are copied. Staged, then published at once with the index last.
  */
 public final class CheckpointReshard {
+  private static final Logger LOG = LoggerFactory.getLogger(CheckpointReshard.class);
   /** Bytes a task copies at a time. */
   static final int COPY_BYTES = 4 << 20;
   /** Files beside the source larger than this are not copied (they are not configuration). */
@@ -55,6 +58,7 @@ public final class CheckpointReshard {
   record Source(String file, long fileLength, long offset, long length, DType dtype) implements Serializable {}
 
   public static Result run(SparkSession spark, String source, String target, ReshardOptions options) {
+    long start = System.nanoTime();
     Map<String, String> readOptions = new HashMap<>(options.readOptions());
     readOptions.put("path", source);
     TensorReadConf readConf = TensorReadConf.parse(new CaseInsensitiveStringMap(readOptions));
@@ -85,6 +89,8 @@ public final class CheckpointReshard {
       }
       TreeMap<String, String> metadata = new TreeMap<>(Map.of("format", "pt"));
       ShardPlan plan = ShardPlanner.plan(specs, options.maxShardSize(), options.filePrefix(), metadata);
+      LOG.info("Planned {} output shards of {} tensors ({} bytes) from the headers of {} in {} ms",
+          plan.shards().size(), specs.size(), plan.totalSize(), source, (System.nanoTime() - start) / 1_000_000);
       CheckpointCommitter committer = CheckpointCommitter.start(conf, target);
       try {
         return write(spark, source, plan, sources, committer, conf, options);
@@ -108,10 +114,12 @@ public final class CheckpointReshard {
       shards.add(i);
     }
     long failAfter = options.failFirstAttemptAfterBytes();
+    long tasksStart = System.nanoTime();
     List<ShardCommitMessage.StagedShard> staged = jsc.parallelize(shards, Math.max(1, shards.size()))
         .map(i -> writeShard(i, planBroadcast.value(), sourceBroadcast.value(), committer,
             serializableConf.get(), failAfter))
         .collect();
+    long copied = System.nanoTime();
     Map<String, Path> shardFiles = new TreeMap<>();
     for (ShardCommitMessage.StagedShard s : staged) {
       shardFiles.put(plan.shards().get(s.shard()).fileName(), new Path(s.path()));
@@ -127,6 +135,8 @@ public final class CheckpointReshard {
       index.put(plan.indexFileName(), indexPath);
     }
     committer.commit(conf, shardFiles, extras, index, options.overwrite());
+    LOG.info("Re-shard tasks took {} ms; publishing {} files took {} ms", (copied - tasksStart) / 1_000_000,
+        shardFiles.size() + extras.size() + index.size(), (System.nanoTime() - copied) / 1_000_000);
     List<String> files = new ArrayList<>(shardFiles.keySet());
     files.addAll(index.keySet());
     int tensors = plan.shards().stream().mapToInt(s -> s.tensors().size()).sum();

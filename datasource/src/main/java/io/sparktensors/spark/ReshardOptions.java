@@ -1,5 +1,6 @@
 package io.sparktensors.spark;
 
+import io.sparktensors.checkpoint.ShardPlanner;
 import io.sparktensors.format.FloatConversion;
 import io.sparktensors.format.safetensors.DType;
 import java.io.Serializable;
@@ -39,6 +40,7 @@ public record ReshardOptions(long maxShardSize, DType dtype, Pattern include, Pa
   public ReshardOptions {
     renames = List.copyOf(renames);
     readOptions = Map.copyOf(readOptions);
+    ShardPlanner.checkPrefix(filePrefix);
     if (maxShardSize <= 0) {
       throw new IllegalArgumentException("maxShardSize must be positive");
     }
@@ -76,6 +78,11 @@ public record ReshardOptions(long maxShardSize, DType dtype, Pattern include, Pa
     List<Rename> all = new ArrayList<>(renames);
     all.add(rename);
     return new ReshardOptions(maxShardSize, dtype, include, exclude, all, filePrefix, overwrite, readOptions,
+        failFirstAttemptAfterBytes);
+  }
+
+  public ReshardOptions withFilePrefix(String prefix) {
+    return new ReshardOptions(maxShardSize, dtype, include, exclude, renames, prefix, overwrite, readOptions,
         failFirstAttemptAfterBytes);
   }
 

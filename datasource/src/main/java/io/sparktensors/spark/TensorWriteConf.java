@@ -1,6 +1,7 @@
 package io.sparktensors.spark;
 
 import io.sparktensors.checkpoint.ByteSizes;
+import io.sparktensors.checkpoint.ShardPlanner;
 import io.sparktensors.format.FloatConversion;
 import io.sparktensors.format.safetensors.DType;
 import java.io.Serializable;
@@ -28,12 +29,7 @@ public record TensorWriteConf(String path, long maxShardSize, String filePrefix,
       throw new IllegalArgumentException("No path given: use df.write.format(\"safetensors\").save(path)");
     }
     long maxShardSize = ByteSizes.parse(lower.getOrDefault(TensorWriteOptions.MAX_SHARD_SIZE, "5GB"));
-    String prefix = lower.getOrDefault(TensorWriteOptions.FILE_PREFIX, "model");
-    if (prefix.isEmpty() || prefix.contains("/") || prefix.contains("\\") || prefix.startsWith(".")
-        || prefix.startsWith("_")) {
-      throw new IllegalArgumentException("Cannot use filePrefix '" + prefix
-          + "': it must be a plain file name that does not start with '.' or '_'.");
-    }
+    String prefix = ShardPlanner.checkPrefix(lower.getOrDefault(TensorWriteOptions.FILE_PREFIX, "model"));
     SortedMap<String, String> metadata = new TreeMap<>();
     metadata.put("format", "pt");
     for (Map.Entry<String, String> e : options.entrySet()) {

@@ -1,5 +1,9 @@
 package io.sparktensors.examples;
 
+import io.sparktensors.checkpoint.ByteSizes;
+import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.spark.CheckpointReshard;
+import io.sparktensors.spark.ReshardOptions;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,6 +18,8 @@ import org.apache.spark.sql.SparkSession;
  * <pre>
  * spark-tensors demo
  * spark-tensors inspect PATH [--json] [--hash] [--format safetensors] [--option KEY=VALUE]...
+ * spark-tensors reshard SRC DST [--max-shard-size 5GB] [--dtype BF16] [--include R] [--exclude R] [--rename R=S]
+ * spark-tensors bench-write [--size 2g] [--shard-size 500m] [--dir target/bench-write]
  * spark-tensors bench-read [--size 2g] [--shard-size 500m] [--dir target/bench-read] [--repeats 3] [--cold] [--option K=V]
  * </pre>
  */
@@ -23,6 +29,11 @@ public final class SparkTensorsCli {
         demo                                   the main job on the bundled checkpoint
         inspect PATH [--json] [--hash] [--format F] [--option KEY=VALUE]...
                                                tensors, dtypes, shapes, bytes, files; --hash adds SHA-256
+        reshard SRC DST [--max-shard-size 5GB] [--dtype BF16] [--include REGEX] [--exclude REGEX]
+                [--rename REGEX=REPLACEMENT]... [--prefix model] [--overwrite] [--option KEY=VALUE]...
+                                               a new HF checkpoint from SRC: shard size, dtype, tensors, names
+        bench-write [--size 2g] [--shard-size 500m] [--dir D]
+                                               cp -r against the re-shard job and the DataFrame writer
         bench-read [--size 2g] [--shard-size 500m] [--dir D] [--repeats 3] [--cold] [--option K=V]
                                                read throughput against raw reads and binaryFile
       """;
@@ -64,6 +75,28 @@ public final class SparkTensorsCli {
             }
           }
         }
+        case "reshard" -> {
+          ReshardOptions options = reshardOptions(rest);
+          if (rest.size() != 2) {
+            throw new IllegalArgumentException("reshard takes SRC and DST, got " + rest);
+          }
+          try (SparkSession spark = session("spark-tensors reshard")) {
+            long t0 = System.nanoTime();
+            CheckpointReshard.Result r = CheckpointReshard.run(spark, rest.get(0), rest.get(1), options);
+            out.printf("wrote %d tensors (%,d bytes) in %d files to %s in %.1f s%n", r.tensors(), r.bytes(),
+                r.files().size(), r.target(), (System.nanoTime() - t0) / 1e9);
+            r.files().forEach(f -> out.println("  " + f));
+            if (!r.copiedFiles().isEmpty()) {
+              out.println("copied beside it: " + String.join(", ", r.copiedFiles()));
+            }
+          }
+        }
+        case "bench-write" -> {
+          WriteBenchmark.Settings settings = WriteBenchmark.Settings.parse(rest);
+          try (SparkSession spark = session("spark-tensors bench-write")) {
+            WriteBenchmark.run(spark, settings, out);
+          }
+        }
         case "bench-read" -> {
           ReadBenchmark.Settings settings = ReadBenchmark.Settings.parse(rest);
           try (SparkSession spark = session("spark-tensors bench-read")) {
@@ -97,10 +130,42 @@ public final class SparkTensorsCli {
     return value;
   }
 
+  /** Removes the re-shard flags from {@code args}. */
+  static ReshardOptions reshardOptions(List<String> args) {
+    ReshardOptions options = ReshardOptions.defaults()
+        .withMaxShardSize(ByteSizes.parse(option(args, "--max-shard-size", "5GB")))
+        .withOverwrite(args.remove("--overwrite"))
+        .withReadOptions(readOptions(args));
+    String dtype = option(args, "--dtype", null);
+    if (dtype != null) {
+      DType target = DType.fromCode(dtype.toUpperCase(java.util.Locale.ROOT));
+      if (target == null) {
+        throw new IllegalArgumentException("unknown dtype " + dtype);
+      }
+      options = options.withDtype(target);
+    }
+    String include = option(args, "--include", null);
+    if (include != null) {
+      options = options.withInclude(include);
+    }
+    String exclude = option(args, "--exclude", null);
+    if (exclude != null) {
+      options = options.withExclude(exclude);
+    }
+    for (String rename; (rename = option(args, "--rename", null)) != null; ) {
+      options = options.withRename(ReshardOptions.Rename.parse(rename));
+    }
+    String prefix = option(args, "--prefix", null);
+    if (prefix != null) {
+      options = options.withFilePrefix(prefix);
+    }
+    return options;
+  }
+
   /** Removes every {@code --option KEY=VALUE} from {@code args}: read options for the source. */
   static Map<String, String> readOptions(List<String> args) {
     Map<String, String> options = new LinkedHashMap<>();
-    for (String kv; !(kv = option(args, "--option", "")).isEmpty(); ) {
+    for (String kv; (kv = option(args, "--option", null)) != null; ) {
       int eq = kv.indexOf('=');
       if (eq <= 0) {
         throw new IllegalArgumentException("--option takes KEY=VALUE, got '" + kv + "'");

@@ -1,0 +1,123 @@
+package io.sparktensors.examples;
+
+import io.sparktensors.checkpoint.ByteSizes;
+import io.sparktensors.spark.CheckpointReshard;
+import io.sparktensors.spark.ReshardOptions;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.spark.network.util.JavaUtils;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code spark-tensors bench-write}: on one synthetic checkpoint, in one run, times {@code cp -r} (the limit),
+ * the re-shard job and the DataFrame writer after a full read, each to a new shard size, and reports the
+ * peak heap the re-shard job used (run it with {@code SPARK_TENSORS_JAVA_OPTS=-Xmx1g} to prove the bound).
+ */
+public final class WriteBenchmark {
+
+  /** Benchmark settings from the command line. */
+  public record Settings(long size, long shardSize, Path dir, long outputShardSize, boolean skipWriter) {
+    static Settings parse(List<String> args) {
+      List<String> rest = new ArrayList<>(args);
+      long size = JavaUtils.byteStringAsBytes(SparkTensorsCli.option(rest, "--size", "2g"));
+      long shard = JavaUtils.byteStringAsBytes(SparkTensorsCli.option(rest, "--shard-size", "500m"));
+      Path dir = Paths.get(SparkTensorsCli.option(rest, "--dir", "target/bench-write"));
+      long out = ByteSizes.parse(SparkTensorsCli.option(rest, "--max-shard-size", "1GB"));
+      boolean skipWriter = rest.remove("--skip-writer");
+      if (!rest.isEmpty()) {
+        throw new IllegalArgumentException("bench-write: unknown arguments " + rest);
+      }
+      return new Settings(size, shard, dir, out, skipWriter);
+    }
+  }
+
+  private WriteBenchmark() {}
+
+  public static void run(SparkSession spark, Settings s, PrintStream out) throws Exception {
+    Path src = s.dir().resolve("ckpt-" + s.size() + "-" + s.shardSize());
+    List<Path> shards = ReadBenchmark.makeCheckpoint(src, s.size(), s.shardSize());
+    long bytes = 0;
+    for (Path p : shards) {
+      bytes += Files.size(p);
+    }
+    out.printf("checkpoint: %s, %d shards, %.2f GB -> shards of at most %,d bytes; heap limit %d MB%n", src,
+        shards.size(), bytes / 1e9, s.outputShardSize(), Runtime.getRuntime().maxMemory() >> 20);
+    ReadBenchmark.rawReadAll(shards); // warm the page cache for every contender alike
+    spark.range(4).count(); // and start Spark's executors, as on a running cluster
+
+    Path copy = fresh(s.dir().resolve("cp"));
+    double cp = time(() -> {
+      Process p = new ProcessBuilder("cp", "-r", src.toString(), copy.toString()).inheritIO().start();
+      if (p.waitFor() != 0) {
+        throw new IOException("cp failed");
+      }
+    });
+    Path resharded = fresh(s.dir().resolve("reshard"));
+    resetPeaks();
+    double reshard = time(() -> CheckpointReshard.run(spark, src.toString(), resharded.toString(),
+        ReshardOptions.defaults().withMaxShardSize(s.outputShardSize())));
+    long reshardPeak = heapPeak();
+    out.printf("cp -r                    %6.2f s  %6.2f GB/s%n", cp, bytes / 1e9 / cp);
+    out.printf("re-shard job             %6.2f s  %6.2f GB/s  (%.2fx the time of cp; peak heap %d MB)%n", reshard,
+        bytes / 1e9 / reshard, reshard / cp, reshardPeak >> 20);
+    if (!s.skipWriter()) {
+      Path written = fresh(s.dir().resolve("written"));
+      resetPeaks();
+      double writer = time(() -> spark.read().format("safetensors").load(src.toString()).write()
+          .format("safetensors").option("maxShardSize", Long.toString(s.outputShardSize()))
+          .save(written.toString()));
+      out.printf("read + DataFrame writer  %6.2f s  %6.2f GB/s  (%.2fx the throughput of cp; peak heap %d MB)%n",
+          writer, bytes / 1e9 / writer, cp / writer, heapPeak() >> 20);
+    }
+  }
+
+  private interface Step {
+    void run() throws Exception;
+  }
+
+  private static double time(Step step) throws Exception {
+    long t0 = System.nanoTime();
+    step.run();
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  private static Path fresh(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      try (Stream<Path> walk = Files.walk(dir)) {
+        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+    Files.createDirectories(dir.getParent());
+    return dir;
+  }
+
+  private static void resetPeaks() {
+    System.gc();
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      pool.resetPeakUsage();
+    }
+  }
+
+  /** Sum of the heap pools' peaks since the last reset (an upper bound of the heap in use at once). */
+  private static long heapPeak() {
+    long peak = 0;
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == MemoryType.HEAP) {
+        peak += pool.getPeakUsage().getUsed();
+      }
+    }
+    return peak;
+  }
+}
