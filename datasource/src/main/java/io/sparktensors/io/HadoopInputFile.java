@@ -91,16 +91,6 @@ public final class HadoopInputFile implements InputFile {
     return new HadoopSeekableInput(in);
   }
 
-  /**
-   * The file system to create files under {@code path} with: the raw local file system for {@code file:}
-   * paths, so no {@code .crc} side files appear beside checkpoint files; otherwise the path's own.
-   */
-  public static FileSystem writableFileSystem(Path path, org.apache.hadoop.conf.Configuration conf)
-      throws IOException {
-    FileSystem fs = path.getFileSystem(conf);
-    return fs instanceof LocalFileSystem local ? local.getRaw() : fs;
-  }
-
   private final class HadoopSeekableInput implements SeekableInput {
     private final FSDataInputStream in;
     private final boolean byteBufferReads;

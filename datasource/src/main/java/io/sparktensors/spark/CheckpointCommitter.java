@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import io.sparktensors.io.HadoopInputFile;
+import io.sparktensors.io.OutputFiles;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -38,7 +39,7 @@ public final class CheckpointCommitter implements java.io.Serializable {
   /** Prepares staging for a new job writing into {@code target} (created when absent). */
   public static CheckpointCommitter start(Configuration conf, String target) throws IOException {
     Path path = new Path(target);
-    FileSystem fs = HadoopInputFile.writableFileSystem(path, conf);
+    FileSystem fs = OutputFiles.fileSystem(path, conf);
     Path qualified = fs.makeQualified(path);
     boolean created = !fs.exists(qualified);
     String jobId = UUID.randomUUID().toString();
@@ -77,7 +78,7 @@ public final class CheckpointCommitter implements java.io.Serializable {
   public void commit(Configuration conf, Map<String, Path> shards, Map<String, Path> extras,
       Map<String, Path> index, boolean overwrite) throws IOException {
     Path targetPath = new Path(target);
-    FileSystem fs = HadoopInputFile.writableFileSystem(targetPath, conf);
+    FileSystem fs = OutputFiles.fileSystem(targetPath, conf);
     Path previous = new Path(jobDir(), "previous");
     List<Path> movedAside = new ArrayList<>();
     List<Path> published = new ArrayList<>();
@@ -115,7 +116,7 @@ public final class CheckpointCommitter implements java.io.Serializable {
   public void abort(Configuration conf) {
     try {
       Path targetPath = new Path(target);
-      FileSystem fs = HadoopInputFile.writableFileSystem(targetPath, conf);
+      FileSystem fs = OutputFiles.fileSystem(targetPath, conf);
       cleanup(fs);
       if (createdTarget && fs.exists(targetPath) && fs.listStatus(targetPath).length == 0) {
         fs.delete(targetPath, false);

@@ -8,6 +8,7 @@ import io.sparktensors.format.safetensors.DType;
 import io.sparktensors.format.safetensors.HeaderWriter;
 import io.sparktensors.format.safetensors.TensorEntry;
 import io.sparktensors.io.HadoopInputFile;
+import io.sparktensors.io.OutputFiles;
 import io.sparktensors.io.ReadPolicy;
 import io.sparktensors.io.SeekableInput;
 import java.io.BufferedOutputStream;
@@ -37,15 +38,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Re-shards a safetensors checkpoint without passing tensor bytes through Spark rows or shuffles: the driver
  * plans the output shards from the source headers alone; each task writes one output shard, streaming byte
- * ranges from the source files through a fixed-size buffer (converting dtypes on the fly), so a task's
- * memory stays flat whatever the checkpoint or tensor size. The output is the writer's: the same
+ * ranges from the source files through a fixed-size buffer (converting dtypes on the fly, see
+ * {@link ShardAssembly}), so a task's memory stays flat whatever the checkpoint or tensor size. The output is the writer's: the same
  * Hugging Face layout, byte-identical for the same tensors. Small files beside the source (config.json,
  * generation_config.json, tokenizer files) are copied. Staged, then published at once with the index last.
  */
 public final class CheckpointReshard {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointReshard.class);
-  /** Bytes a task copies at a time. */
-  static final int COPY_BYTES = 4 << 20;
   /** Files beside the source larger than this are not copied (they are not configuration). */
   static final long MAX_SIDE_FILE_BYTES = 64L << 20;
 
@@ -53,9 +52,6 @@ public final class CheckpointReshard {
 
   /** What a re-shard wrote. */
   public record Result(String target, List<String> files, int tensors, long bytes, List<String> copiedFiles) {}
-
-  /** Where an output tensor's bytes come from. */
-  record Source(String file, long fileLength, long offset, long length, DType dtype) implements Serializable {}
 
   public static Result run(SparkSession spark, String source, String target, ReshardOptions options) {
     long start = System.nanoTime();
@@ -70,7 +66,8 @@ public final class CheckpointReshard {
         throw new IllegalArgumentException("Path " + targetFs.makeQualified(targetPath)
             + " already exists. Choose a new target, or overwrite it.");
       }
-      Map<String, Source> sources = new HashMap<>();
+      Map<String, ShardAssembly.Source> sources = new HashMap<>();
+      Map<String, String> origins = new HashMap<>();
       List<HeaderWriter.Spec> specs = new ArrayList<>();
       for (CheckpointPlanner.HeaderedFile f : new CheckpointPlanner(readConf, conf).headers()) {
         for (TensorEntry t : f.header().tensors()) {
@@ -78,12 +75,13 @@ public final class CheckpointReshard {
           if (name == null) {
             continue;
           }
-          Source previous = sources.put(name, new Source(f.file().location(), f.file().length(),
-              f.header().dataStart() + t.begin(), t.byteLength(), t.dtype()));
+          String previous = origins.put(name, f.file().location() + " " + t.name());
           if (previous != null) {
-            throw new IllegalArgumentException("Two source tensors become '" + name + "' (in " + previous.file()
-                + " and " + f.file().location() + "): names must stay unique after --rename.");
+            throw new IllegalArgumentException("Two source tensors become '" + name + "' (" + previous + " and "
+                + f.file().location() + " " + t.name() + "): names must stay unique after renaming.");
           }
+          sources.put(name, new ShardAssembly.Source(t.dtype(), List.of(new ShardAssembly.Range(
+              f.file().location(), f.file().length(), f.header().dataStart() + t.begin(), t.byteLength()))));
           specs.add(new HeaderWriter.Spec(name, FloatConversion.outputDtype(t.dtype(), options.dtype()), t.shape()));
         }
       }
@@ -103,37 +101,15 @@ public final class CheckpointReshard {
     }
   }
 
-  private static Result write(SparkSession spark, String source, ShardPlan plan, Map<String, Source> sources,
-      CheckpointCommitter committer, Configuration conf, ReshardOptions options) throws IOException {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<ShardPlan> planBroadcast = jsc.broadcast(plan);
-    Broadcast<Map<String, Source>> sourceBroadcast = jsc.broadcast(sources);
-    SerializableConfiguration serializableConf = new SerializableConfiguration(conf);
-    List<Integer> shards = new ArrayList<>();
-    for (int i = 0; i < plan.shards().size(); i++) {
-      shards.add(i);
-    }
-    long failAfter = options.failFirstAttemptAfterBytes();
+  private static Result write(SparkSession spark, String source, ShardPlan plan,
+      Map<String, ShardAssembly.Source> sources, CheckpointCommitter committer, Configuration conf,
+      ReshardOptions options) throws IOException {
     long tasksStart = System.nanoTime();
-    List<ShardCommitMessage.StagedShard> staged = jsc.parallelize(shards, Math.max(1, shards.size()))
-        .map(i -> writeShard(i, planBroadcast.value(), sourceBroadcast.value(), committer,
-            serializableConf.get(), failAfter))
-        .collect();
+    Map<String, Path> shardFiles = ShardAssembly.run(spark, plan, sources, committer, conf,
+        options.failFirstAttemptAfterBytes());
     long copied = System.nanoTime();
-    Map<String, Path> shardFiles = new TreeMap<>();
-    for (ShardCommitMessage.StagedShard s : staged) {
-      shardFiles.put(plan.shards().get(s.shard()).fileName(), new Path(s.path()));
-    }
-    FileSystem fs = HadoopInputFile.writableFileSystem(committer.driverDir(), conf);
-    Map<String, Path> extras = copySideFiles(source, plan, committer, conf, fs);
-    Map<String, Path> index = new TreeMap<>();
-    if (plan.sharded()) {
-      Path indexPath = new Path(committer.driverDir(), plan.indexFileName());
-      try (OutputStream out = fs.create(indexPath, true)) {
-        out.write(plan.indexJson());
-      }
-      index.put(plan.indexFileName(), indexPath);
-    }
+    Map<String, Path> extras = copySideFiles(source, plan, committer, conf);
+    Map<String, Path> index = stageIndex(plan, committer, conf);
     committer.commit(conf, shardFiles, extras, index, options.overwrite());
     LOG.info("Re-shard tasks took {} ms; publishing {} files took {} ms", (copied - tasksStart) / 1_000_000,
         shardFiles.size() + extras.size() + index.size(), (System.nanoTime() - copied) / 1_000_000);
@@ -143,59 +119,23 @@ public final class CheckpointReshard {
     return new Result(committer.target(), files, tensors, plan.totalSize(), List.copyOf(extras.keySet()));
   }
 
-  /** One task: streams one output shard from the source byte ranges into this attempt's staging. */
-  static ShardCommitMessage.StagedShard writeShard(int index, ShardPlan plan, Map<String, Source> sources,
-      CheckpointCommitter committer, Configuration conf, long failAfter) throws IOException {
-    TaskContext task = TaskContext.get();
-    String attempt = "reshard-" + index + "-" + (task == null ? "driver" : task.taskAttemptId());
-    ShardPlan.Shard shard = plan.shards().get(index);
-    Path path = new Path(committer.attemptDir(attempt), shard.fileName());
-    FileSystem fs = HadoopInputFile.writableFileSystem(path, conf);
-    Map<String, DType> sourceDtypes = new HashMap<>();
-    for (TensorEntry t : shard.tensors()) {
-      sourceDtypes.put(t.name(), sources.get(t.name()).dtype());
-    }
-    byte[] buffer = new byte[COPY_BYTES];
-    long copied = 0;
-    String openFile = null;
-    SeekableInput in = null;
-    try (OutputStream out = new BufferedOutputStream(fs.create(path, false), 1 << 20)) {
-      ShardOutput output = new ShardOutput(path.toString(), shard, sourceDtypes, out);
-      for (TensorEntry t : shard.tensors()) {
-        Source src = sources.get(t.name());
-        if (!src.file().equals(openFile)) {
-          if (in != null) {
-            in.close();
-          }
-          Path srcPath = new Path(src.file());
-          in = HadoopInputFile.forData(srcPath.getFileSystem(conf), srcPath, src.fileLength())
-              .open(ReadPolicy.SEQUENTIAL);
-          openFile = src.file();
-        }
-        output.begin(t.name());
-        for (long done = 0; done < src.length(); ) {
-          int n = (int) Math.min(buffer.length, src.length() - done);
-          in.readFully(src.offset() + done, ByteBuffer.wrap(buffer, 0, n));
-          output.append(buffer, 0, n);
-          done += n;
-          copied += n;
-          if (failAfter >= 0 && copied >= failAfter && task != null && task.attemptNumber() == 0) {
-            throw new IOException("Injected fault after " + copied + " bytes (test hook)");
-          }
-        }
+  /** Stages the index of a sharded plan (none for one shard); returns it by file name. */
+  static Map<String, Path> stageIndex(ShardPlan plan, CheckpointCommitter committer, Configuration conf)
+      throws IOException {
+    Map<String, Path> index = new TreeMap<>();
+    if (plan.sharded()) {
+      Path indexPath = new Path(committer.driverDir(), plan.indexFileName());
+      try (OutputStream out = OutputFiles.create(indexPath, conf)) {
+        out.write(plan.indexJson());
       }
-      output.finish();
-    } finally {
-      if (in != null) {
-        in.close();
-      }
+      index.put(plan.indexFileName(), indexPath);
     }
-    return new ShardCommitMessage.StagedShard(index, path.toString(), shard.length());
+    return index;
   }
 
   /** Copies the small non-tensor files of the source folder (config.json and the like) into staging. */
   private static Map<String, Path> copySideFiles(String source, ShardPlan plan, CheckpointCommitter committer,
-      Configuration conf, FileSystem stagingFs) throws IOException {
+      Configuration conf) throws IOException {
     Path src = new Path(source);
     FileSystem fs = src.getFileSystem(conf);
     Map<String, Path> copied = new TreeMap<>();
@@ -210,7 +150,7 @@ public final class CheckpointReshard {
         continue;
       }
       Path dst = new Path(committer.driverDir(), name);
-      try (InputStream in = fs.open(s.getPath()); OutputStream out = stagingFs.create(dst, true)) {
+      try (InputStream in = fs.open(s.getPath()); OutputStream out = OutputFiles.create(dst, conf)) {
         in.transferTo(out);
       }
       copied.put(name, dst);

@@ -1,13 +1,7 @@
 package io.sparktensors.spark;
 
-import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.countDistinct;
-import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.max;
-import static org.apache.spark.sql.functions.min;
 
 import io.sparktensors.checkpoint.ShardPlan;
 import io.sparktensors.checkpoint.ShardPlanner;
@@ -18,16 +12,22 @@ import io.sparktensors.format.safetensors.TensorEntry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.ArrayType;
@@ -37,24 +37,35 @@ import org.apache.spark.sql.types.IntegerType;
 import org.apache.spark.sql.types.LongType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * {@code df.write.format("safetensors").mode(m).save(path)}: checks the input's columns and save mode, plans
- * the shards on the driver from names, dtypes and shapes alone (huggingface_hub's greedy rule), then runs a
- * DataSource V2 write ({@link ShardWriteProvider}) whose tasks each stream whole shards into staging, and
- * whose commit publishes them with the index last. Driver-only.
+ * {@code df.write.format("safetensors").mode(m).save(path)}. Checks the input's columns and the save mode,
+ * then writes in two stages, each bounded in memory by a chunk or a fixed buffer:
+ *
+ * <ol>
+ *   <li>a DataSource V2 write ({@link ShardWriteProvider}) in which each task appends its rows' bytes, as
+ *       they arrive, to a staged part file: one pass over the input, no shuffle, no sort;
+ *   <li>on the driver, the committed parts are checked (every tensor once, with all its chunks, a known
+ *       dtype, a valid shape and exactly the bytes they need), the shards are planned with huggingface_hub's
+ *       greedy rule, and one task per shard streams its tensors' ranges from the parts into the shard
+ *       ({@link ShardAssembly}), converting dtypes on the fly.
+ * </ol>
+ *
+ * The shards and then the index are published at once ({@link CheckpointCommitter}); any failure deletes the
+ * staging and leaves the target as it was. Driver-only.
  */
 final class CheckpointWriteJob {
-  static final String SHARD = "__shard";
-  static final String POSITION = "__pos";
+  private static final Logger LOG = LoggerFactory.getLogger(CheckpointWriteJob.class);
   static final String JOB_ID = "spark.tensors.jobId";
 
   /** Writes in progress on this driver, by job id, for the V2 write to pick up. */
   static final Map<String, PendingWrite> PENDING = new ConcurrentHashMap<>();
 
-  /** What the V2 write needs from the job that started it. */
-  record PendingWrite(ShardPlan plan, Map<String, DType> sourceDtypes, CheckpointCommitter committer,
-      Configuration hadoopConf, boolean overwrite, TensorWriteConf conf) {}
+  /** What the V2 write needs from the job that started it, and what it hands back. */
+  record PendingWrite(CheckpointCommitter committer, Configuration hadoopConf, TensorWriteConf conf,
+      AtomicReference<List<PartCommitMessage>> committedParts) {}
 
   private CheckpointWriteJob() {}
 
@@ -83,14 +94,23 @@ final class CheckpointWriteJob {
         }
         default -> { } // Overwrite: the previous contents are replaced at commit, not before
       }
-      Map<String, DType> sourceDtypes = new HashMap<>();
-      ShardPlan plan = plan(data, chunked, conf, sourceDtypes);
       CheckpointCommitter committer = CheckpointCommitter.start(hadoopConf, conf.path());
-      PENDING.put(committer.jobId(), new PendingWrite(plan, sourceDtypes, committer, hadoopConf,
-          mode == SaveMode.Overwrite, conf));
+      PendingWrite pending = new PendingWrite(committer, hadoopConf, conf, new AtomicReference<>());
+      PENDING.put(committer.jobId(), pending);
       try {
-        prepare(spark, data, chunked, plan).write().format(ShardWriteProvider.class.getName())
+        long start = System.nanoTime();
+        stageParts(data, chunked).write().format(ShardWriteProvider.class.getName())
             .option(JOB_ID, committer.jobId()).mode(SaveMode.Append).save(committer.target());
+        Map<String, ShardAssembly.Source> sources = new HashMap<>();
+        ShardPlan plan = plan(pending.committedParts().get(), conf, sources);
+        long staged = System.nanoTime();
+        Map<String, Path> shards = ShardAssembly.run(spark, plan, sources, committer, hadoopConf, -1);
+        long assembled = System.nanoTime();
+        Map<String, Path> index = CheckpointReshard.stageIndex(plan, committer, hadoopConf);
+        committer.commit(hadoopConf, shards, Map.of(), index, mode == SaveMode.Overwrite);
+        LOG.info("Wrote {} tensors in {} shards to {}: staging {} ms, assembling {} ms, publishing {} ms",
+            sources.size(), shards.size(), committer.target(), (staged - start) / 1_000_000,
+            (assembled - staged) / 1_000_000, (System.nanoTime() - assembled) / 1_000_000);
       } catch (Throwable e) { // Spark may rethrow checked exceptions unchecked
         committer.abort(hadoopConf);
         throw e;
@@ -141,90 +161,93 @@ final class CheckpointWriteJob {
         + ", found " + actual.simpleString() + ".");
   }
 
-  /**
-   * Plans the shards from one pass over names, dtypes and shapes (the data column is not read), checking on
-   * the way that each tensor appears once, with all its chunks, a known dtype and a valid shape.
-   */
-  static ShardPlan plan(Dataset<Row> data, boolean chunked, TensorWriteConf conf, Map<String, DType> sourceDtypes) {
-    Dataset<Row> rows = chunked ? data : data.withColumn(TensorColumns.CHUNK, lit(0))
-        .withColumn(TensorColumns.CHUNK_COUNT, lit(1));
-    List<Row> tensors = rows.groupBy(TensorColumns.NAME).agg(
-        first(TensorColumns.DTYPE), first(TensorColumns.SHAPE), count(lit(1)), countDistinct(col(TensorColumns.CHUNK)),
-        min(TensorColumns.CHUNK), max(TensorColumns.CHUNK), max(TensorColumns.CHUNK_COUNT),
-        countDistinct(col(TensorColumns.DTYPE)), countDistinct(col(TensorColumns.SHAPE))).collectAsList();
-    List<HeaderWriter.Spec> specs = new ArrayList<>(tensors.size());
-    for (Row r : tensors) {
-      String name = r.getString(0);
-      if (name == null) {
-        throw new IllegalArgumentException("Cannot write a tensor without a name (a null in column 'name').");
-      }
-      long n = r.getLong(3);
-      if (r.getLong(8) > 1 || r.getLong(9) > 1) {
-        throw new IllegalArgumentException("Tensor '" + name + "' appears with different dtypes or shapes: "
-            + "tensor names must be unique.");
-      }
-      if (r.isNullAt(5) || r.isNullAt(7)) {
-        throw new IllegalArgumentException("Tensor '" + name + "' has a null chunk or chunk_count.");
-      }
-      int chunkCount = r.getInt(7);
-      if (r.getLong(4) != n || n > chunkCount) {
-        throw new IllegalArgumentException("Tensor '" + name + "' appears " + n + " times for " + chunkCount
-            + " chunk(s): duplicate tensor names or overlapping chunks.");
-      }
-      if (n < chunkCount || r.getInt(5) != 0 || r.getInt(6) != chunkCount - 1) {
-        throw new IllegalArgumentException("Tensor '" + name + "' has " + n + " of its " + chunkCount
-            + " chunks (indexes " + r.getInt(5) + " to " + r.getInt(6) + "): chunks are missing.");
-      }
-      String code = r.getString(1);
-      DType dtype = code == null ? null : DType.fromCode(code);
-      if (dtype == null) {
-        throw new IllegalArgumentException("Tensor '" + name + "' has the unknown dtype '" + code + "'.");
-      }
-      if (r.isNullAt(2)) {
-        throw new IllegalArgumentException("Tensor '" + name + "' has no shape.");
-      }
-      List<Object> dims = r.getList(2);
-      long[] shape = new long[dims.size()];
-      for (int i = 0; i < shape.length; i++) {
-        Object d = dims.get(i);
-        shape[i] = d == null ? -1 : ((Number) d).longValue();
-        if (shape[i] < 0) {
-          throw new IllegalArgumentException("Tensor '" + name + "' has the invalid shape " + dims + ".");
-        }
-      }
-      DType out = FloatConversion.outputDtype(dtype, conf.dtype());
-      if (out != dtype) {
-        sourceDtypes.put(name, dtype);
-      }
-      HeaderWriter.Spec spec = new HeaderWriter.Spec(name, out, shape);
-      try {
-        spec.byteLength();
-        TensorEntry.elementCount(shape);
-      } catch (IllegalArgumentException | ArithmeticException e) {
-        throw new IllegalArgumentException("Tensor '" + name + "' cannot be written: " + e.getMessage(), e);
-      }
-      specs.add(spec);
-    }
-    return ShardPlanner.plan(specs, conf.maxShardSize(), conf.filePrefix(), conf.metadata());
+  /** The columns the first stage stages, in the order {@link PartDataWriter} reads them. */
+  private static Dataset<Row> stageParts(Dataset<Row> data, boolean chunked) {
+    return data.select(col(TensorColumns.NAME), col(TensorColumns.DTYPE),
+        col(TensorColumns.SHAPE).cast(DataTypes.createArrayType(DataTypes.LongType)).as(TensorColumns.SHAPE),
+        chunked ? col(TensorColumns.CHUNK) : lit(0).as(TensorColumns.CHUNK),
+        chunked ? col(TensorColumns.CHUNK_COUNT) : lit(1).as(TensorColumns.CHUNK_COUNT),
+        col(TensorColumns.DATA));
   }
 
-  /** The rows the V2 write needs, each with its shard and position in the shard. */
-  private static Dataset<Row> prepare(SparkSession spark, Dataset<Row> data, boolean chunked, ShardPlan plan) {
-    List<Row> placement = new ArrayList<>();
-    for (int s = 0; s < plan.shards().size(); s++) {
-      List<TensorEntry> tensors = plan.shards().get(s).tensors();
-      for (int p = 0; p < tensors.size(); p++) {
-        placement.add(RowFactory.create(tensors.get(p).name(), s, p));
+  /**
+   * Checks the staged rows and plans the shards: every tensor once, all chunks present once, a known dtype, a
+   * valid shape, and exactly the bytes shape and dtype need. Fills {@code sources} with where each tensor's
+   * bytes were staged, chunk by chunk.
+   */
+  static ShardPlan plan(List<PartCommitMessage> parts, TensorWriteConf conf, Map<String, ShardAssembly.Source> sources) {
+    Map<String, List<PartCommitMessage.ChunkRecord>> byName = new HashMap<>();
+    Map<PartCommitMessage.ChunkRecord, PartCommitMessage> partOf = new IdentityHashMap<>();
+    for (PartCommitMessage p : parts) {
+      for (PartCommitMessage.ChunkRecord c : p.chunks()) {
+        if (c.name() == null) {
+          throw new IllegalArgumentException("Cannot write a tensor without a name (a null in column 'name').");
+        }
+        byName.computeIfAbsent(c.name(), k -> new ArrayList<>()).add(c);
+        partOf.put(c, p);
       }
     }
-    StructType placementSchema = new StructType()
-        .add("__name", DataTypes.StringType, false)
-        .add(SHARD, DataTypes.IntegerType, false)
-        .add(POSITION, DataTypes.IntegerType, false);
-    Dataset<Row> where = spark.createDataFrame(placement, placementSchema);
-    Dataset<Row> rows = data.select(col(TensorColumns.NAME),
-        chunked ? col(TensorColumns.CHUNK) : lit(0).as(TensorColumns.CHUNK), col(TensorColumns.DATA));
-    return rows.join(broadcast(where), rows.col(TensorColumns.NAME).equalTo(where.col("__name")))
-        .select(col(TensorColumns.NAME), col(TensorColumns.CHUNK), col(TensorColumns.DATA), col(SHARD), col(POSITION));
+    List<HeaderWriter.Spec> specs = new ArrayList<>(byName.size());
+    for (Map.Entry<String, List<PartCommitMessage.ChunkRecord>> e : byName.entrySet()) {
+      String name = e.getKey();
+      List<PartCommitMessage.ChunkRecord> chunks = e.getValue();
+      chunks.sort(Comparator.comparingInt(PartCommitMessage.ChunkRecord::chunk));
+      PartCommitMessage.ChunkRecord first = chunks.get(0);
+      for (PartCommitMessage.ChunkRecord c : chunks) {
+        if (!Objects.equals(c.dtype(), first.dtype()) || !Arrays.equals(c.shape(), first.shape())
+            || c.chunkCount() != first.chunkCount()) {
+          throw new IllegalArgumentException("Tensor '" + name + "' appears with different dtypes, shapes or "
+              + "chunk counts: tensor names must be unique.");
+        }
+      }
+      int chunkCount = first.chunkCount();
+      Set<Integer> distinct = new HashSet<>();
+      chunks.forEach(c -> distinct.add(c.chunk()));
+      if (distinct.size() != chunks.size() || chunks.size() > chunkCount) {
+        throw new IllegalArgumentException("Tensor '" + name + "' appears " + chunks.size() + " times for "
+            + chunkCount + " chunk(s): duplicate tensor names or overlapping chunks.");
+      }
+      if (chunks.size() < chunkCount || first.chunk() != 0 || chunks.get(chunks.size() - 1).chunk() != chunkCount - 1) {
+        throw new IllegalArgumentException("Tensor '" + name + "' has " + chunks.size() + " of its " + chunkCount
+            + " chunks: chunks are missing.");
+      }
+      DType dtype = first.dtype() == null ? null : DType.fromCode(first.dtype());
+      if (dtype == null) {
+        throw new IllegalArgumentException("Tensor '" + name + "' has the unknown dtype '" + first.dtype() + "'.");
+      }
+      long[] shape = first.shape();
+      if (shape == null || Arrays.stream(shape).anyMatch(d -> d < 0)) {
+        throw new IllegalArgumentException("Tensor '" + name + "' has the invalid shape "
+            + (shape == null ? "null" : Arrays.toString(shape)) + ".");
+      }
+      long expected;
+      try {
+        expected = dtype.byteSize(TensorEntry.elementCount(shape));
+      } catch (ArithmeticException ex) {
+        throw new IllegalArgumentException("Tensor '" + name + "': its shape " + Arrays.toString(shape)
+            + " overflows 64 bits.", ex);
+      }
+      if (expected < 0) {
+        throw new IllegalArgumentException("Tensor '" + name + "': " + Arrays.toString(shape) + " of " + dtype
+            + " does not fill whole bytes.");
+      }
+      long actual = 0;
+      List<ShardAssembly.Range> ranges = new ArrayList<>(chunks.size());
+      for (PartCommitMessage.ChunkRecord c : chunks) {
+        if (c.length() < 0) {
+          throw new IllegalArgumentException("Tensor '" + name + "' has a null in column 'data'.");
+        }
+        actual += c.length();
+        PartCommitMessage part = partOf.get(c);
+        ranges.add(new ShardAssembly.Range(part.part(), part.partLength(), c.offset(), c.length()));
+      }
+      if (actual != expected) {
+        throw new IllegalArgumentException("Tensor '" + name + "': its data holds " + actual + " bytes but shape "
+            + Arrays.toString(shape) + " of " + dtype + " needs " + expected + ".");
+      }
+      sources.put(name, new ShardAssembly.Source(dtype, ranges));
+      specs.add(new HeaderWriter.Spec(name, FloatConversion.outputDtype(dtype, conf.dtype()), shape));
+    }
+    return ShardPlanner.plan(specs, conf.maxShardSize(), conf.filePrefix(), conf.metadata());
   }
 }

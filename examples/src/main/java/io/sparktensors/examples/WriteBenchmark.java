@@ -85,7 +85,9 @@ public final class WriteBenchmark {
     void run() throws Exception;
   }
 
+  /** Times a step that starts with no dirty pages left by the previous one (each pays for its own writeback). */
   private static double time(Step step) throws Exception {
+    new ProcessBuilder("sync").inheritIO().start().waitFor();
     long t0 = System.nanoTime();
     step.run();
     return (System.nanoTime() - t0) / 1e9;
