@@ -11,6 +11,10 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.connector.metric.CustomTaskMetric;
@@ -22,10 +26,17 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads one split into Arrow batches. Tensor bytes go from the file straight into the batch's Arrow data
  * buffer; each file is read front to back and only when the data column is wanted. A batch never spans two
- * files, is bounded in rows and bytes, and holds at least one chunk.
+ * files, is bounded in rows and bytes, and holds at least one chunk. When tensor data is read, the next batch
+ * is read ahead into a second set of vectors while Spark consumes the current one, so storage and the CPU
+ * work at once (memory: two batches).
  */
 final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
   private static final Logger LOG = LoggerFactory.getLogger(TensorPartitionReader.class);
+  private static final ExecutorService READ_AHEAD = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "spark-tensors-read-ahead");
+    t.setDaemon(true);
+    return t;
+  });
 
   private final List<FileSlice> slices;
   private final TensorReadContext context;
@@ -33,22 +44,70 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
   private int slice;
   private int next; // next chunk of the current slice
   private SeekableInput input;
-  private final TensorVectors vectors;
+  private final TensorVectors[] vectors;
   private ColumnarBatch batch;
-  private long bytesRead;
-  private long chunksRead;
-  private long filesOpened;
+  private Future<ColumnarBatch> ahead;
+  private int filling;
+  private boolean done;
+  private volatile long bytesRead;
+  private volatile long chunksRead;
+  private volatile long filesOpened;
 
   TensorPartitionReader(ReadSplit split, TensorReadContext context) {
     this.slices = split.slices();
     this.context = context;
     this.allocator = Allocators.newChild("spark-tensors-reader");
-    this.vectors = new TensorVectors(context.requiredSchema(), allocator);
+    TensorVectors first = new TensorVectors(context.requiredSchema(), allocator);
+    this.vectors = first.readsData()
+        ? new TensorVectors[] {first, new TensorVectors(context.requiredSchema(), allocator)}
+        : new TensorVectors[] {first};
   }
 
   @Override
   public boolean next() throws IOException {
     batch = null;
+    if (done) {
+      return false;
+    }
+    if (vectors.length == 1) {
+      batch = readBatch(vectors[0]);
+    } else {
+      // Spark has released the batch it held; the one read ahead is in vectors[filling].
+      if (ahead == null) {
+        ahead = READ_AHEAD.submit(() -> readBatch(vectors[filling]));
+      }
+      batch = await();
+      if (batch != null) {
+        filling ^= 1;
+        ahead = READ_AHEAD.submit(() -> readBatch(vectors[filling]));
+      }
+    }
+    done = batch == null;
+    return !done;
+  }
+
+  private ColumnarBatch await() throws IOException {
+    Future<ColumnarBatch> f = ahead;
+    ahead = null;
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("Interrupted reading tensor data");
+    } catch (ExecutionException e) {
+      done = true;
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IOException(e.getCause());
+    }
+  }
+
+  /** The next batch of this split into {@code into}, or null at the end. */
+  private ColumnarBatch readBatch(TensorVectors into) throws IOException {
     while (slice < slices.size()) {
       FileSlice s = slices.get(slice);
       if (next >= s.chunks().size()) {
@@ -57,9 +116,9 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
       }
       int end = batchEnd(s.chunks(), next);
       try {
-        batch = read(s, next, end);
+        ColumnarBatch read = read(into, s, next, end);
         next = end;
-        return true;
+        return read;
       } catch (FileNotFoundException e) {
         if (!context.ignoreMissingFiles()) {
           throw e;
@@ -76,7 +135,7 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
         nextSlice();
       }
     }
-    return false;
+    return null;
   }
 
   /** The end of the batch starting at {@code from}: bounded by rows and by bytes, at least one chunk. */
@@ -95,24 +154,24 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
     return end;
   }
 
-  private ColumnarBatch read(FileSlice s, int from, int to) throws IOException {
+  private ColumnarBatch read(TensorVectors into, FileSlice s, int from, int to) throws IOException {
     int rows = to - from;
     int[] lengths = new int[rows];
     for (int i = 0; i < rows; i++) {
       lengths[i] = s.chunks().get(from + i).length();
     }
-    vectors.start(rows, lengths);
+    into.start(rows, lengths);
     byte[] fileBytes = s.file().location().getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < rows; i++) {
       TensorChunk c = s.chunks().get(from + i);
-      vectors.setRow(i, s.file(), fileBytes, c);
-      if (vectors.readsData()) {
-        input(s).readFully(c.offset(), vectors.dataTarget(i, c.length()));
+      into.setRow(i, s.file(), fileBytes, c);
+      if (into.readsData()) {
+        input(s).readFully(c.offset(), into.dataTarget(i, c.length()));
         bytesRead += c.length();
       }
     }
     chunksRead += rows;
-    return vectors.finish(rows);
+    return into.finish(rows);
   }
 
   private SeekableInput input(FileSlice s) throws IOException {
@@ -157,9 +216,18 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
   public void close() throws IOException {
     batch = null;
     try {
+      if (ahead != null) {
+        try {
+          await(); // the read ahead writes into vectors this close frees
+        } catch (IOException | RuntimeException e) {
+          LOG.debug("Read ahead failed while closing", e);
+        }
+      }
       closeInput();
     } finally {
-      vectors.close();
+      for (TensorVectors v : vectors) {
+        v.close();
+      }
       allocator.close();
     }
   }
