@@ -18,6 +18,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
@@ -89,41 +95,117 @@ final class ShardAssembly {
     for (TensorEntry t : shard.tensors()) {
       sourceDtypes.put(t.name(), sources.get(t.name()).dtype());
     }
-    byte[] buffer = new byte[COPY_BYTES];
     long copied = 0;
-    String openFile = null;
-    SeekableInput in = null;
-    try (OutputStream out = new BufferedOutputStream(OutputFiles.create(path, conf), 1 << 20)) {
+    try (OutputStream out = new BufferedOutputStream(OutputFiles.create(path, conf), 1 << 20);
+        ReadAhead ahead = new ReadAhead(shard.tensors(), sources, conf)) {
       ShardOutput output = new ShardOutput(path.toString(), shard, sourceDtypes, out);
-      for (TensorEntry t : shard.tensors()) {
-        output.begin(t.name());
-        for (Range r : sources.get(t.name()).ranges()) {
-          if (!r.file().equals(openFile)) {
-            if (in != null) {
-              in.close();
-            }
-            Path file = new Path(r.file());
-            in = HadoopInputFile.forData(file.getFileSystem(conf), file, r.fileLength()).open(ReadPolicy.SEQUENTIAL);
-            openFile = r.file();
-          }
-          for (long done = 0; done < r.length(); ) {
-            int n = (int) Math.min(buffer.length, r.length() - done);
-            in.readFully(r.offset() + done, ByteBuffer.wrap(buffer, 0, n));
-            output.append(buffer, 0, n);
-            done += n;
-            copied += n;
-            if (failAfter >= 0 && copied >= failAfter && task != null && task.attemptNumber() == 0) {
-              throw new IOException("Injected fault after " + copied + " bytes (test hook)");
-            }
-          }
+      for (ReadAhead.Piece p = ahead.take(); p != ReadAhead.END; p = ahead.take()) {
+        if (p.buffer() == null) {
+          output.begin(shard.tensors().get(p.tensor()).name());
+          continue;
+        }
+        output.append(p.buffer(), 0, p.length());
+        ahead.recycle(p.buffer());
+        copied += p.length();
+        if (failAfter >= 0 && copied >= failAfter && task != null && task.attemptNumber() == 0) {
+          throw new IOException("Injected fault after " + copied + " bytes (test hook)");
         }
       }
       output.finish();
-    } finally {
-      if (in != null) {
-        in.close();
-      }
     }
     return new StagedShard(index, path.toString());
+  }
+
+  /**
+   * Reads a shard's source ranges on a helper thread, a few buffers ahead of the task that writes them, so
+   * reading and writing overlap. Memory: {@link #DEPTH} buffers of {@link #COPY_BYTES}.
+   */
+  static final class ReadAhead implements AutoCloseable {
+    static final int DEPTH = 3;
+    /** A tensor starts ({@code buffer} null), or {@code length} bytes of it are in {@code buffer}. */
+    record Piece(int tensor, byte[] buffer, int length) {}
+
+    static final Piece END = new Piece(-1, null, 0);
+    private static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "spark-tensors-shard-read-ahead");
+      t.setDaemon(true);
+      return t;
+    });
+
+    private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(DEPTH);
+    private final BlockingQueue<Piece> full = new LinkedBlockingQueue<>();
+    private final Future<?> reader;
+    private volatile Throwable failure;
+
+    ReadAhead(List<TensorEntry> tensors, Map<String, Source> sources, Configuration conf) {
+      for (int i = 0; i < DEPTH; i++) {
+        free.add(new byte[COPY_BYTES]);
+      }
+      reader = POOL.submit(() -> {
+        try {
+          read(tensors, sources, conf);
+        } catch (Throwable t) {
+          failure = t;
+        } finally {
+          full.add(END);
+        }
+      });
+    }
+
+    private void read(List<TensorEntry> tensors, Map<String, Source> sources, Configuration conf)
+        throws IOException, InterruptedException {
+      String openFile = null;
+      SeekableInput in = null;
+      try {
+        for (int i = 0; i < tensors.size(); i++) {
+          full.add(new Piece(i, null, 0));
+          for (Range r : sources.get(tensors.get(i).name()).ranges()) {
+            if (!r.file().equals(openFile)) {
+              if (in != null) {
+                in.close();
+              }
+              Path file = new Path(r.file());
+              in = HadoopInputFile.forData(file.getFileSystem(conf), file, r.fileLength())
+                  .open(ReadPolicy.SEQUENTIAL);
+              openFile = r.file();
+            }
+            for (long done = 0; done < r.length(); ) {
+              byte[] buffer = free.take();
+              int n = (int) Math.min(buffer.length, r.length() - done);
+              in.readFully(r.offset() + done, ByteBuffer.wrap(buffer, 0, n));
+              full.add(new Piece(i, buffer, n));
+              done += n;
+            }
+          }
+        }
+      } finally {
+        if (in != null) {
+          in.close();
+        }
+      }
+    }
+
+    /** The next piece, or {@link #END}; rethrows the reader's failure. */
+    Piece take() throws IOException {
+      try {
+        Piece p = full.take();
+        if (p == END && failure != null) {
+          throw failure instanceof IOException io ? io : new IOException(failure.getMessage(), failure);
+        }
+        return p;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("Interrupted while copying tensor data");
+      }
+    }
+
+    void recycle(byte[] buffer) {
+      free.add(buffer);
+    }
+
+    @Override
+    public void close() {
+      reader.cancel(true);
+    }
   }
 }

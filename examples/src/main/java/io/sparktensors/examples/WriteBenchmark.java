@@ -20,13 +20,14 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * {@code spark-tensors bench-write}: on one synthetic checkpoint, in one run, times {@code cp -r} (the limit),
- * the re-shard job and the DataFrame writer after a full read, each to a new shard size, and reports the
+ * the re-shard job and the DataFrame writer after a full read, each to a new shard size (best of three), and reports the
  * peak heap the re-shard job used (run it with {@code SPARK_TENSORS_JAVA_OPTS=-Xmx1g} to prove the bound).
  */
 public final class WriteBenchmark {
 
   /** Benchmark settings from the command line. */
-  public record Settings(long size, long shardSize, Path dir, long outputShardSize, boolean skipWriter) {
+  public record Settings(long size, long shardSize, Path dir, long outputShardSize, boolean skipWriter,
+      int repeats) {
     static Settings parse(List<String> args) {
       List<String> rest = new ArrayList<>(args);
       long size = JavaUtils.byteStringAsBytes(SparkTensorsCli.option(rest, "--size", "2g"));
@@ -34,10 +35,11 @@ public final class WriteBenchmark {
       Path dir = Paths.get(SparkTensorsCli.option(rest, "--dir", "target/bench-write"));
       long out = ByteSizes.parse(SparkTensorsCli.option(rest, "--max-shard-size", "1GB"));
       boolean skipWriter = rest.remove("--skip-writer");
+      int repeats = Integer.parseInt(SparkTensorsCli.option(rest, "--repeats", "3"));
       if (!rest.isEmpty()) {
         throw new IllegalArgumentException("bench-write: unknown arguments " + rest);
       }
-      return new Settings(size, shard, dir, out, skipWriter);
+      return new Settings(size, shard, dir, out, skipWriter, repeats);
     }
   }
 
@@ -55,25 +57,25 @@ public final class WriteBenchmark {
     ReadBenchmark.rawReadAll(shards); // warm the page cache for every contender alike
     spark.range(4).count(); // and start Spark's executors, as on a running cluster
 
-    Path copy = fresh(s.dir().resolve("cp"));
-    double cp = time(() -> {
+    Path copy = s.dir().resolve("cp");
+    double cp = best(s.repeats(), copy, () -> {
       Process p = new ProcessBuilder("cp", "-r", src.toString(), copy.toString()).inheritIO().start();
       if (p.waitFor() != 0) {
         throw new IOException("cp failed");
       }
     });
-    Path resharded = fresh(s.dir().resolve("reshard"));
+    Path resharded = s.dir().resolve("reshard");
     resetPeaks();
-    double reshard = time(() -> CheckpointReshard.run(spark, src.toString(), resharded.toString(),
-        ReshardOptions.defaults().withMaxShardSize(s.outputShardSize())));
+    double reshard = best(s.repeats(), resharded, () -> CheckpointReshard.run(spark, src.toString(),
+        resharded.toString(), ReshardOptions.defaults().withMaxShardSize(s.outputShardSize())));
     long reshardPeak = heapPeak();
     out.printf("cp -r                    %6.2f s  %6.2f GB/s%n", cp, bytes / 1e9 / cp);
     out.printf("re-shard job             %6.2f s  %6.2f GB/s  (%.2fx the time of cp; peak heap %d MB)%n", reshard,
         bytes / 1e9 / reshard, reshard / cp, reshardPeak >> 20);
     if (!s.skipWriter()) {
-      Path written = fresh(s.dir().resolve("written"));
+      Path written = s.dir().resolve("written");
       resetPeaks();
-      double writer = time(() -> spark.read().format("safetensors").load(src.toString()).write()
+      double writer = best(s.repeats(), written, () -> spark.read().format("safetensors").load(src.toString()).write()
           .format("safetensors").option("maxShardSize", Long.toString(s.outputShardSize()))
           .save(written.toString()));
       out.printf("read + DataFrame writer  %6.2f s  %6.2f GB/s  (%.2fx the throughput of cp; peak heap %d MB)%n",
@@ -83,6 +85,16 @@ public final class WriteBenchmark {
 
   private interface Step {
     void run() throws Exception;
+  }
+
+  /** The best of {@code repeats} timed runs, each into a fresh {@code output} folder. */
+  private static double best(int repeats, Path output, Step step) throws Exception {
+    double best = Double.MAX_VALUE;
+    for (int i = 0; i < repeats; i++) {
+      fresh(output);
+      best = Math.min(best, time(step));
+    }
+    return best;
   }
 
   /** Times a step that starts with no dirty pages left by the previous one (each pays for its own writeback). */
