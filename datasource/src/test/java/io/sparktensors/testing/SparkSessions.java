@@ -22,6 +22,11 @@ public final class SparkSessions {
 
   /** A session on {@code master}, e.g. {@code local[2,4]} to let failed tasks retry. */
   public static SparkSession local(String app, String master) {
+    return builder(app, master).getOrCreate();
+  }
+
+  /** The builder behind {@link #local}, for tests that add settings. */
+  public static SparkSession.Builder builder(String app, String master) {
     String tmp = System.getProperty("java.io.tmpdir");
     return SparkSession.builder()
         .appName(app)
@@ -31,8 +36,7 @@ public final class SparkSessions {
         .config("spark.sql.adaptive.enabled", "false")
         .config("spark.local.dir", tmp)
         .config("spark.sql.warehouse.dir", tmp + "/warehouse")
-        .config("spark.driver.host", "127.0.0.1")
-        .getOrCreate();
+        .config("spark.driver.host", "127.0.0.1");
   }
 
   /** The custom metrics of the single tensor scan in the executed plan of {@code df} (run it first). */
