@@ -21,10 +21,17 @@ final class S3Server implements AutoCloseable {
 
   private final Process process;
   private final int port;
+  private final CountingProxy proxy;
 
-  private S3Server(Process process, int port) {
+  private S3Server(Process process, int port) throws IOException {
     this.process = process;
     this.port = port;
+    this.proxy = new CountingProxy(port);
+  }
+
+  /** The proxy every client request passes through, counting them. */
+  CountingProxy proxy() {
+    return proxy;
   }
 
   static S3Server start(Path workDir) throws Exception {
@@ -64,23 +71,27 @@ final class S3Server implements AutoCloseable {
     throw new IllegalStateException("S3Proxy did not start within 60 s");
   }
 
+  /** The endpoint clients use: the counting proxy in front of the server. */
   String endpoint() {
-    return "http://127.0.0.1:" + port;
+    return "http://127.0.0.1:" + proxy.port();
   }
 
   /** The S3A settings that reach this server (and nothing beyond loopback). */
   Map<String, String> s3aSettings() {
-    return Map.of(
-        "fs.s3a.endpoint", endpoint(),
-        "fs.s3a.endpoint.region", "us-east-1",
-        "fs.s3a.path.style.access", "true",
-        "fs.s3a.connection.ssl.enabled", "false",
-        "fs.s3a.access.key", ACCESS_KEY,
-        "fs.s3a.secret.key", SECRET_KEY,
-        "fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
-        "fs.s3a.multipart.size", "8M",
-        "fs.s3a.multipart.threshold", "8M",
-        "fs.s3a.buffer.dir", System.getProperty("java.io.tmpdir") + "/s3a");
+    return Map.ofEntries(
+        Map.entry("fs.s3a.endpoint", endpoint()),
+        Map.entry("fs.s3a.endpoint.region", "us-east-1"),
+        Map.entry("fs.s3a.path.style.access", "true"),
+        Map.entry("fs.s3a.connection.ssl.enabled", "false"),
+        Map.entry("fs.s3a.access.key", ACCESS_KEY),
+        Map.entry("fs.s3a.secret.key", SECRET_KEY),
+        Map.entry("fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"),
+        Map.entry("fs.s3a.multipart.size", "8M"),
+        Map.entry("fs.s3a.multipart.threshold", "8M"),
+        Map.entry("fs.s3a.connection.expect.continue", "false"),
+        Map.entry("fs.s3a.retry.interval", "50ms"),
+        Map.entry("fs.s3a.retry.throttle.interval", "50ms"),
+        Map.entry("fs.s3a.buffer.dir", System.getProperty("java.io.tmpdir") + "/s3a"));
   }
 
   void configure(SparkSession.Builder builder) {
@@ -89,6 +100,11 @@ final class S3Server implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      proxy.close();
+    } catch (IOException e) {
+      // closing anyway
+    }
     process.destroy();
     try {
       if (!process.waitFor(10, TimeUnit.SECONDS)) {

@@ -28,9 +28,12 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Read, write and re-shard on s3a:// paths against a real S3 server (S3Proxy) on 127.0.0.1. */
+@Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class S3Test {
   @TempDir static Path work;
   private static S3Server server;
@@ -93,14 +96,65 @@ class S3Test {
     expected.forEach((name, e) -> assertEquals(e.sha256(), got.get(name), name));
   }
 
+  /** GET requests and bytes the server saw for each shard object. */
+  private static Map<String, long[]> shardGets() {
+    Map<String, long[]> out = new TreeMap<>();
+    for (String line : server.proxy().requests) {
+      String[] parts = line.split(" ");
+      String path = parts[1].split("\\?")[0];
+      if (parts[0].equals("GET") && path.endsWith(".safetensors")) {
+        out.computeIfAbsent(path, k -> new long[2])[0]++;
+      }
+    }
+    server.proxy().getBytesByPath.forEach((path, bytes) -> {
+      if (out.containsKey(path)) {
+        out.get(path)[1] = bytes.get();
+      }
+    });
+    return out;
+  }
+
   @Test
-  void listingReadsOnlyHeadersWithOneReadPerShard() {
+  void listingCostsOneGetPerShardAndAFullReadFetchesEachByteOnce() throws Exception {
+    server.proxy().reset();
     Dataset<Row> listing = spark.read().format("safetensors").load(ROOT + "/demo").select("name", "shape");
     assertEquals(39, listing.collectAsList().size());
     Map<String, Long> m = SparkSessions.scanMetrics(listing);
     assertEquals(3L, m.get(TensorScanMetrics.HEADER_READS), "one positioned read per shard");
     assertEquals(0L, m.get(TensorScanMetrics.TENSOR_BYTES));
+    Map<String, long[]> gets = shardGets();
+    assertEquals(3, gets.size(), gets.keySet().toString());
+    gets.forEach((path, c) -> assertEquals(1, c[0], "GET requests for " + path));
+
+    server.proxy().reset();
+    spark.read().format("safetensors").load(ROOT + "/demo").selectExpr("sum(length(data))").collectAsList();
+    for (var e : shardGets().entrySet()) {
+      long length = Files.size(DemoCheckpoint.path().resolve(e.getKey().substring(e.getKey().lastIndexOf('/') + 1)));
+      long header = Math.min(length, io.sparktensors.format.safetensors.HeaderReader.FIRST_READ_BYTES);
+      assertTrue(e.getValue()[1] <= length + header, e.getKey() + ": fetched " + e.getValue()[1]
+          + " bytes of a " + length + "-byte file (plus at most " + header + " for the header)");
+      assertTrue(e.getValue()[1] >= length, e.getKey() + ": every byte fetched");
+    }
   }
+
+  @Test
+  void largeShardsUseMultipartUploadAndCommitCopiesOnTheServer(@TempDir Path local) throws Exception {
+    Path src = io.sparktensors.testing.TestCheckpoints.write(local.resolve("big.safetensors"), null, java.util.List.of(
+        io.sparktensors.testing.TestCheckpoints.random("big", io.sparktensors.format.safetensors.DType.F32,
+            new long[] {5 << 20}, 3)));
+    server.proxy().reset();
+    String out = ROOT + "/big-reshard";
+    CheckpointReshard.run(spark, src.toString(), out, ReshardOptions.defaults());
+    long shard = Files.size(src);
+    assertTrue(server.proxy().posts.get() >= 2, "multipart upload initiated and completed");
+    assertTrue(server.proxy().uploadBytes.get() < shard + (1 << 20),
+        "tensor bytes uploaded once (" + server.proxy().uploadBytes.get() + " for a " + shard + "-byte shard): "
+            + "publishing copies on the server");
+    Path localOut = local.resolve("local");
+    CheckpointReshard.run(spark, src.toString(), localOut.toString(), ReshardOptions.defaults());
+    assertArrayEquals(Files.readAllBytes(localOut.resolve("model.safetensors")), files(out).get("model.safetensors"));
+  }
+
 
   @Test
   void writesAndReshardsOnS3LikeOnLocalDisk(@TempDir Path local) throws Exception {
