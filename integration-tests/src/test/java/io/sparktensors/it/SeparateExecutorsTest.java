@@ -1,0 +1,99 @@
+package io.sparktensors.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparktensors.checkpoint.ByteSizes;
+import io.sparktensors.spark.CheckpointReshard;
+import io.sparktensors.spark.ReshardOptions;
+import io.sparktensors.spark.TensorHashes;
+import io.sparktensors.testing.SparkSessions;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Read, write and re-shard on a Spark cluster whose two executors are separate JVMs (local-cluster), so all
+ * that goes to executors is proven serializable and nothing leans on driver state.
+ */
+@Timeout(value = 6, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class SeparateExecutorsTest {
+  private static SparkSession spark;
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void start() {
+    // The executors need this JVM's class path and the flags Spark needs on Java 17.
+    String flags = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules") || a.startsWith("-Dio.netty")
+            || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions") || a.startsWith("-Djava.io.tmpdir"))
+        .collect(Collectors.joining(" "));
+    spark = SparkSessions.builder("SeparateExecutorsTest", "local-cluster[2,1,1024]")
+        .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+        .config("spark.executor.extraJavaOptions", flags)
+        .config("spark.executor.memory", "768m")
+        .getOrCreate();
+    // Executor JVMs take some seconds to start; the tests need both.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (spark.sparkContext().getExecutorMemoryStatus().size() < 3 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    if (spark != null) {
+      spark.stop();
+    }
+  }
+
+  private static Map<String, String> hashes(String path) {
+    Map<String, String> out = new TreeMap<>();
+    for (Row r : TensorHashes.sha256(spark.read().format("safetensors").option("maxChunkBytes", "4096").load(path))
+        .collectAsList()) {
+      out.put(r.getString(0), r.getString(1));
+    }
+    return out;
+  }
+
+  @Test
+  void readsWritesAndReshardsWithExecutorsInOtherJvms() throws Exception {
+    String executors = spark.sparkContext().getExecutorMemoryStatus().keySet().mkString(",");
+    assertEquals(3, spark.sparkContext().getExecutorMemoryStatus().size(), "driver and two executors: " + executors);
+    Map<String, String> read = hashes(DemoCheckpoint.path().toString());
+    DemoCheckpoint.expected().forEach((name, e) -> assertEquals(e.sha256(), read.get(name), name));
+
+    Path written = dir.resolve("written");
+    spark.read().format("safetensors").option("maxChunkBytes", "8192").load(DemoCheckpoint.path().toString())
+        .write().format("safetensors").option("maxShardSize", "100KB").option("dtype", "F32").save(written.toString());
+    Path resharded = dir.resolve("resharded");
+    CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), resharded.toString(),
+        ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("100KB"))
+            .withDtype(io.sparktensors.format.safetensors.DType.F32));
+    try (Stream<Path> files = Files.list(written)) {
+      for (Path f : files.toList()) {
+        assertArrayEquals(Files.readAllBytes(f), Files.readAllBytes(resharded.resolve(f.getFileName())),
+            f.getFileName().toString());
+      }
+    }
+    assertEquals(39, spark.read().format("safetensors").load(written.toString()).where("dtype = 'F32'").count());
+  }
+}
