@@ -53,22 +53,37 @@ public final class CheckpointReshard {
   /** What a re-shard wrote. */
   public record Result(String target, List<String> files, int tensors, long bytes, List<String> copiedFiles) {}
 
-  public static Result run(SparkSession spark, String source, String target, ReshardOptions options) {
+  /** A planned re-shard: the output shards, and (internally) where each output tensor's bytes are. */
+  public static final class Plan {
+    private final ShardPlan shards;
+    private final Map<String, ShardAssembly.Source> sources;
+
+    Plan(ShardPlan shards, Map<String, ShardAssembly.Source> sources) {
+      this.shards = shards;
+      this.sources = Map.copyOf(sources);
+    }
+
+    /** The output shards, their tensors and headers. */
+    public ShardPlan shards() {
+      return shards;
+    }
+
+    Map<String, ShardAssembly.Source> sources() {
+      return sources;
+    }
+  }
+
+  /** Plans a re-shard from the source headers alone (nothing is written). */
+  public static Plan plan(SparkSession spark, String source, ReshardOptions options) {
     long start = System.nanoTime();
     Map<String, String> readOptions = new HashMap<>(options.readOptions());
     readOptions.put("path", source);
     TensorReadConf readConf = TensorReadConf.parse(new CaseInsensitiveStringMap(readOptions));
     Configuration conf = TensorTable.hadoopConf(spark, options.readOptions());
+    Map<String, ShardAssembly.Source> sources = new HashMap<>();
+    Map<String, String> origins = new HashMap<>();
+    List<HeaderWriter.Spec> specs = new ArrayList<>();
     try {
-      Path targetPath = new Path(target);
-      FileSystem targetFs = targetPath.getFileSystem(conf);
-      if (!options.overwrite() && targetFs.exists(targetPath)) {
-        throw new IllegalArgumentException("Path " + targetFs.makeQualified(targetPath)
-            + " already exists. Choose a new target, or overwrite it.");
-      }
-      Map<String, ShardAssembly.Source> sources = new HashMap<>();
-      Map<String, String> origins = new HashMap<>();
-      List<HeaderWriter.Spec> specs = new ArrayList<>();
       for (CheckpointPlanner.HeaderedFile f : new CheckpointPlanner(readConf, conf).headers()) {
         for (TensorEntry t : f.header().tensors()) {
           String name = options.outputName(t.name());
@@ -85,13 +100,29 @@ public final class CheckpointReshard {
           specs.add(new HeaderWriter.Spec(name, FloatConversion.outputDtype(t.dtype(), options.dtype()), t.shape()));
         }
       }
-      TreeMap<String, String> metadata = new TreeMap<>(Map.of("format", "pt"));
-      ShardPlan plan = ShardPlanner.plan(specs, options.maxShardSize(), options.filePrefix(), metadata);
-      LOG.info("Planned {} output shards of {} tensors ({} bytes) from the headers of {} in {} ms",
-          plan.shards().size(), specs.size(), plan.totalSize(), source, (System.nanoTime() - start) / 1_000_000);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot plan a re-shard of " + source + ": " + e.getMessage(), e);
+    }
+    TreeMap<String, String> metadata = new TreeMap<>(Map.of("format", "pt"));
+    ShardPlan plan = ShardPlanner.plan(specs, options.maxShardSize(), options.filePrefix(), metadata);
+    LOG.info("Planned {} output shards of {} tensors ({} bytes) from the headers of {} in {} ms",
+        plan.shards().size(), specs.size(), plan.totalSize(), source, (System.nanoTime() - start) / 1_000_000);
+    return new Plan(plan, sources);
+  }
+
+  public static Result run(SparkSession spark, String source, String target, ReshardOptions options) {
+    Configuration conf = TensorTable.hadoopConf(spark, options.readOptions());
+    try {
+      Path targetPath = new Path(target);
+      FileSystem targetFs = targetPath.getFileSystem(conf);
+      if (!options.overwrite() && targetFs.exists(targetPath)) {
+        throw new IllegalArgumentException("Path " + targetFs.makeQualified(targetPath)
+            + " already exists. Choose a new target, or overwrite it.");
+      }
+      Plan plan = plan(spark, source, options);
       CheckpointCommitter committer = CheckpointCommitter.start(conf, target);
       try {
-        return write(spark, source, plan, sources, committer, conf, options);
+        return write(spark, source, plan.shards(), plan.sources(), committer, conf, options);
       } catch (Throwable e) { // Spark may rethrow checked exceptions unchecked
         committer.abort(conf);
         throw e;

@@ -34,6 +34,8 @@ public final class SparkTensorsCli {
                                                a new HF checkpoint from SRC: shard size, dtype, tensors, names
         bench-write [--size 2g] [--shard-size 500m] [--dir D]
                                                cp -r against the re-shard job and the DataFrame writer
+        bench-scale [--shards 160] [--tensors 100000] [--dir D]
+                                               list and plan a 700 GB MoE-shaped checkpoint of sparse files
         bench-read [--size 2g] [--shard-size 500m] [--dir D] [--repeats 3] [--cold] [--option K=V]
                                                read throughput against raw reads and binaryFile
       """;
@@ -95,6 +97,11 @@ public final class SparkTensorsCli {
           WriteBenchmark.Settings settings = WriteBenchmark.Settings.parse(rest);
           try (SparkSession spark = session("spark-tensors bench-write")) {
             WriteBenchmark.run(spark, settings, out);
+          }
+        }
+        case "bench-scale" -> {
+          try (SparkSession spark = session("spark-tensors bench-scale")) {
+            ScaleBenchmark.run(spark, rest, out);
           }
         }
         case "bench-read" -> {
