@@ -1,0 +1,152 @@
+package io.sparktensors.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparktensors.checkpoint.ByteSizes;
+import io.sparktensors.spark.CheckpointReshard;
+import io.sparktensors.spark.ReshardOptions;
+import io.sparktensors.spark.TensorHashes;
+import io.sparktensors.spark.TensorScanMetrics;
+import io.sparktensors.testing.Fixtures;
+import io.sparktensors.testing.SparkSessions;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The source, the writer and the re-shard job on a real HDFS (Hadoop's minicluster: two DataNodes,
+ * replication 2), including a DataNode that stops in the middle of a job.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class HdfsTest {
+  private static MiniDFSCluster cluster;
+  private static SparkSession spark;
+  private static FileSystem fs;
+  private static String root;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Configuration conf = new Configuration();
+    File base = Files.createTempDirectory("minidfs").toFile();
+    conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.getAbsolutePath());
+    conf.setInt("dfs.replication", 2);
+    cluster = new MiniDFSCluster.Builder(conf).numDataNodes(2).build();
+    cluster.waitActive();
+    fs = cluster.getFileSystem();
+    root = fs.getUri() + "/ckpt";
+    try (Stream<Path> files = Files.list(DemoCheckpoint.path())) {
+      for (Path f : files.toList()) {
+        fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(f.toString()),
+            new org.apache.hadoop.fs.Path(root + "/tiny-llama/" + f.getFileName()));
+      }
+    }
+    spark = SparkSessions.local("HdfsTest");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (spark != null) {
+      spark.stop();
+    }
+    if (cluster != null) {
+      cluster.shutdown();
+    }
+  }
+
+  private static void assertReferenceHashes(Dataset<Row> df) {
+    Map<String, Fixtures.Expected> expected = DemoCheckpoint.expected();
+    List<Row> hashes = TensorHashes.sha256(df).collectAsList();
+    assertEquals(expected.size(), hashes.size());
+    for (Row r : hashes) {
+      assertEquals(expected.get(r.getString(0)).sha256(), r.getString(1), r.getString(0));
+    }
+  }
+
+  private static Map<String, byte[]> files(String folder) throws Exception {
+    Map<String, byte[]> out = new TreeMap<>();
+    for (FileStatus s : fs.listStatus(new org.apache.hadoop.fs.Path(folder))) {
+      try (InputStream in = fs.open(s.getPath())) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        in.transferTo(bytes);
+        out.put(s.getPath().getName(), bytes.toByteArray());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  @Order(1)
+  void readsAnIndexFolderOnHdfsWithTheRightBytes() {
+    Dataset<Row> df = spark.read().format("safetensors").option("maxChunkBytes", "4096").load(root + "/tiny-llama");
+    assertReferenceHashes(df);
+    assertTrue(df.select("file").first().getString(0).startsWith("hdfs://"));
+  }
+
+  @Test
+  @Order(2)
+  void listingOnHdfsReadsHeadersOnly() {
+    Dataset<Row> listing = spark.read().format("safetensors").load(root + "/tiny-llama").select("name", "shape");
+    assertEquals(DemoCheckpoint.expected().size(), listing.collectAsList().size());
+    Map<String, Long> m = SparkSessions.scanMetrics(listing);
+    assertEquals(0L, m.get(TensorScanMetrics.TENSOR_BYTES));
+    assertEquals(3L, m.get(TensorScanMetrics.FILES_PLANNED));
+    assertEquals(3L, m.get(TensorScanMetrics.HEADER_READS), "one read per shard: the headers are small");
+  }
+
+  @Test
+  @Order(3)
+  void writesAndReshardsOnHdfsLikeOnLocalDisk(@TempDir Path local) throws Exception {
+    String written = root + "/written";
+    spark.read().format("safetensors").load(root + "/tiny-llama").write().format("safetensors")
+        .option("maxShardSize", "150KB").save(written);
+    String resharded = root + "/resharded";
+    CheckpointReshard.run(spark, root + "/tiny-llama", resharded,
+        ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("150KB")));
+    Path localOut = local.resolve("out");
+    CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), localOut.toString(),
+        ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("150KB")));
+    Map<String, byte[]> fromWriter = files(written);
+    Map<String, byte[]> fromReshard = files(resharded);
+    assertTrue(fromWriter.containsKey("model.safetensors.index.json"), fromWriter.keySet().toString());
+    for (var e : fromWriter.entrySet()) {
+      assertArrayEquals(Files.readAllBytes(localOut.resolve(e.getKey())), e.getValue(), e.getKey());
+      assertArrayEquals(e.getValue(), fromReshard.get(e.getKey()), e.getKey());
+    }
+    assertTrue(fromReshard.containsKey("config.json"));
+    assertTrue(!fs.exists(new org.apache.hadoop.fs.Path(written + "/_temporary")), "staging cleaned up");
+  }
+
+  @Test
+  @Order(4)
+  void aReadCompletesWhenADataNodeStopsBetweenPlanningAndReading() throws Exception {
+    Dataset<Row> df = spark.read().format("safetensors").option("maxChunkBytes", "4096").load(root + "/tiny-llama");
+    df.queryExecution().executedPlan(); // planned: headers read, splits made
+    cluster.stopDataNode(0);
+    assertReferenceHashes(df);
+  }
+}
