@@ -26,11 +26,12 @@ public final class ByteSizes {
     }
     try {
       BigDecimal bytes = new BigDecimal(number).multiply(BigDecimal.valueOf(multiplier));
-      if (bytes.signum() <= 0) {
-        throw new IllegalArgumentException("a size must be positive: '" + text + "'");
+      long whole = bytes.setScale(0, java.math.RoundingMode.DOWN).longValueExact(); // int(value * multiplier)
+      if (whole < 1) {
+        throw new IllegalArgumentException("A size must be at least one byte: '" + text + "'");
       }
-      return bytes.longValue(); // truncated, as huggingface_hub's int(value * multiplier)
-    } catch (NumberFormatException e) {
+      return whole;
+    } catch (NumberFormatException | ArithmeticException e) {
       throw new IllegalArgumentException("Cannot read the size '" + text
           + "': give bytes or a number with KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB.", e);
     }

@@ -50,6 +50,9 @@ public record HfIndex(String location, Map<String, String> metadata, Map<String,
         String field = p.currentName();
         p.nextToken();
         if ("weight_map".equals(field)) {
+          if (weightMap != null) {
+            throw fault(location, "the index has two weight_map objects");
+          }
           weightMap = parseWeightMap(location, p);
         } else if ("metadata".equals(field) && p.currentToken() == JsonToken.START_OBJECT) {
           while (p.nextToken() == JsonToken.FIELD_NAME) {

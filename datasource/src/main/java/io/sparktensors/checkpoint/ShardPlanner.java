@@ -71,7 +71,7 @@ public final class ShardPlanner {
     List<ShardPlan.Shard> shards = new ArrayList<>();
     for (int i = 0; i < groups.size(); i++) {
       String fileName = groups.size() == 1 ? prefix + ".safetensors"
-          : String.format("%s-%05d-of-%05d.safetensors", prefix, i + 1, groups.size());
+          : String.format(java.util.Locale.ROOT, "%s-%05d-of-%05d.safetensors", prefix, i + 1, groups.size());
       List<TensorEntry> layout = HeaderWriter.layout(groups.get(i));
       shards.add(new ShardPlan.Shard(fileName, HeaderWriter.write(metadata, layout), layout));
     }

@@ -29,6 +29,8 @@ public final class CheckpointCommitter implements java.io.Serializable {
   private final String target;
   private final String jobId;
   private final boolean createdTarget;
+  /** Set when a failed publish could not put the previous contents back: they stay in staging. */
+  private transient volatile boolean keepStaging;
 
   private CheckpointCommitter(String target, String jobId, boolean createdTarget) {
     this.target = target;
@@ -101,19 +103,50 @@ public final class CheckpointCommitter implements java.io.Serializable {
       }
     } catch (IOException | RuntimeException e) {
       LOG.error("Publishing into {} failed; restoring its previous contents", target, e);
-      for (Path p : published) {
-        fs.delete(p, false);
-      }
-      for (Path p : movedAside) {
-        fs.rename(new Path(previous, p.getName()), p);
-      }
+      restore(fs, published, movedAside, previous, e);
       throw e;
     }
-    cleanup(fs);
+    try {
+      cleanup(fs);
+    } catch (IOException e) {
+      // Published: the new checkpoint is in place. Leftover staging is harmless (readers skip '_' folders).
+      LOG.warn("Published {}, but could not delete its staging {}", target, jobDir(), e);
+    }
+  }
+
+  /** Undoes a partial publish; if anything cannot be put back, keeps the staging so nothing is lost. */
+  private void restore(FileSystem fs, List<Path> published, List<Path> movedAside, Path previous, Exception cause) {
+    boolean complete = true;
+    for (Path p : published) {
+      try {
+        complete &= fs.delete(p, false);
+      } catch (IOException | RuntimeException e) {
+        cause.addSuppressed(e);
+        complete = false;
+      }
+    }
+    for (Path p : movedAside) {
+      try {
+        complete &= fs.rename(new Path(previous, p.getName()), p);
+      } catch (IOException | RuntimeException e) {
+        cause.addSuppressed(e);
+        complete = false;
+      }
+    }
+    if (!complete) {
+      keepStaging = true;
+      cause.addSuppressed(new IOException("The previous contents of " + target + " could not all be restored; "
+          + "what was not is kept in " + previous + ". Move it back by hand."));
+    }
   }
 
   /** Deletes the job's staging (and the target, when this job created it and nothing else is there). */
   public void abort(Configuration conf) {
+    if (keepStaging) {
+      LOG.error("Not deleting the staging of job {} in {}: it holds previous contents that could not be restored",
+          jobId, target);
+      return;
+    }
     try {
       Path targetPath = new Path(target);
       FileSystem fs = OutputFiles.fileSystem(targetPath, conf);

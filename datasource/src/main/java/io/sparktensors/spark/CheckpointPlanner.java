@@ -164,7 +164,9 @@ final class CheckpointPlanner {
         throw new FileNotFoundException("Path does not exist: " + fs.makeQualified(path)
             + ". Check the path, and that the Hadoop configuration reaches its file system.");
       }
-      Arrays.sort(matches);
+      // Folders and indexes first, so shards a glob also matches join their index's checks.
+      Arrays.sort(matches, java.util.Comparator.comparing((FileStatus st) -> !(st.isDirectory()
+          || st.getPath().getName().endsWith(INDEX_SUFFIX))).thenComparing(st -> st.getPath()));
       for (FileStatus status : matches) {
         if (status.isDirectory()) {
           expandFolder(fs, status.getPath(), out);

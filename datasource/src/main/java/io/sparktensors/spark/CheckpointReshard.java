@@ -135,11 +135,11 @@ public final class CheckpointReshard {
   private static Result write(SparkSession spark, String source, ShardPlan plan,
       Map<String, ShardAssembly.Source> sources, CheckpointCommitter committer, Configuration conf,
       ReshardOptions options) throws IOException {
+    Map<String, Path> extras = copySideFiles(source, plan, committer, conf);
     long tasksStart = System.nanoTime();
     Map<String, Path> shardFiles = ShardAssembly.run(spark, plan, sources, committer, conf,
         options.failFirstAttemptAfterBytes());
     long copied = System.nanoTime();
-    Map<String, Path> extras = copySideFiles(source, plan, committer, conf);
     Map<String, Path> index = stageIndex(plan, committer, conf);
     committer.commit(conf, shardFiles, extras, index, options.overwrite());
     LOG.info("Re-shard tasks took {} ms; publishing {} files took {} ms", (copied - tasksStart) / 1_000_000,
@@ -164,15 +164,17 @@ public final class CheckpointReshard {
     return index;
   }
 
-  /** Copies the small non-tensor files of the source folder (config.json and the like) into staging. */
+  /** Copies the small non-tensor files of a source folder (config.json and the like) into staging. */
   private static Map<String, Path> copySideFiles(String source, ShardPlan plan, CheckpointCommitter committer,
       Configuration conf) throws IOException {
     Path src = new Path(source);
     FileSystem fs = src.getFileSystem(conf);
     Map<String, Path> copied = new TreeMap<>();
-    if (!fs.getFileStatus(src).isDirectory()) {
-      return copied;
+    FileStatus[] matches = fs.globStatus(src);
+    if (matches == null || matches.length != 1 || !matches[0].isDirectory()) {
+      return copied; // side files are copied from a source that is one folder
     }
+    src = matches[0].getPath();
     for (FileStatus s : fs.listStatus(src)) {
       String name = s.getPath().getName();
       if (!s.isFile() || name.startsWith(".") || name.startsWith("_") || name.endsWith(".safetensors")

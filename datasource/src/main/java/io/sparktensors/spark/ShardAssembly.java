@@ -71,17 +71,20 @@ final class ShardAssembly {
     for (int i = 0; i < plan.shards().size(); i++) {
       shards.add(i);
     }
-    List<StagedShard> staged = jsc.parallelize(shards, Math.max(1, shards.size()))
-        .map(i -> writeShard(i, planBroadcast.value(), sourceBroadcast.value(), committer, serializableConf.get(),
-            failFirstAttemptAfterBytes))
-        .collect();
-    Map<String, Path> files = new TreeMap<>();
-    for (StagedShard s : staged) {
-      files.put(plan.shards().get(s.shard()).fileName(), new Path(s.path()));
+    try {
+      List<StagedShard> staged = jsc.parallelize(shards, Math.max(1, shards.size()))
+          .map(i -> writeShard(i, planBroadcast.value(), sourceBroadcast.value(), committer, serializableConf.get(),
+              failFirstAttemptAfterBytes))
+          .collect();
+      Map<String, Path> files = new TreeMap<>();
+      for (StagedShard s : staged) {
+        files.put(plan.shards().get(s.shard()).fileName(), new Path(s.path()));
+      }
+      return files;
+    } finally {
+      planBroadcast.destroy();
+      sourceBroadcast.destroy();
     }
-    planBroadcast.destroy();
-    sourceBroadcast.destroy();
-    return files;
   }
 
   /** One task: streams one shard into this attempt's staging folder. */
@@ -136,6 +139,7 @@ final class ShardAssembly {
     private final BlockingQueue<Piece> full = new LinkedBlockingQueue<>();
     private final Future<?> reader;
     private volatile Throwable failure;
+    private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     ReadAhead(List<TensorEntry> tensors, Map<String, Source> sources, Configuration conf) {
       for (int i = 0; i < DEPTH; i++) {
@@ -148,6 +152,7 @@ final class ShardAssembly {
           failure = t;
         } finally {
           full.add(END);
+          finished.countDown();
         }
       });
     }
@@ -206,6 +211,11 @@ final class ShardAssembly {
     @Override
     public void close() {
       reader.cancel(true);
+      try {
+        finished.await(30, java.util.concurrent.TimeUnit.SECONDS); // it closes its source stream on the way out
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }

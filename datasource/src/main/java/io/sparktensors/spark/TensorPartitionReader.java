@@ -49,6 +49,8 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
   private Future<ColumnarBatch> ahead;
   private int filling;
   private boolean done;
+  /** Set by close(): the read ahead stops at the next chunk instead of finishing its batch. */
+  private volatile boolean stopping;
   private volatile long bytesRead;
   private volatile long chunksRead;
   private volatile long filesOpened;
@@ -87,14 +89,16 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
   }
 
   private ColumnarBatch await() throws IOException {
-    Future<ColumnarBatch> f = ahead;
-    ahead = null;
     try {
-      return f.get();
+      ColumnarBatch b = ahead.get();
+      ahead = null;
+      return b;
     } catch (InterruptedException e) {
+      // The read ahead may still be writing into our vectors: keep it, so close() waits for it.
       Thread.currentThread().interrupt();
       throw new java.io.InterruptedIOException("Interrupted reading tensor data");
     } catch (ExecutionException e) {
+      ahead = null;
       done = true;
       if (e.getCause() instanceof IOException io) {
         throw io;
@@ -163,10 +167,18 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
     into.start(rows, lengths);
     byte[] fileBytes = s.file().location().getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < rows; i++) {
+      if (stopping) {
+        throw new java.io.InterruptedIOException("The reader is closing");
+      }
       TensorChunk c = s.chunks().get(from + i);
       into.setRow(i, s.file(), fileBytes, c);
       if (into.readsData()) {
-        input(s).readFully(c.offset(), into.dataTarget(i, c.length()));
+        SeekableInput in = input(s);
+        try {
+          in.readFully(c.offset(), into.dataTarget(i, c.length()));
+        } catch (java.io.EOFException e) {
+          throw new MalformedTensorFileException(s.file().location(), c.name(), e.getMessage(), e);
+        }
         bytesRead += c.length();
       }
     }
@@ -198,6 +210,29 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
     }
   }
 
+  /** Waits, whatever interrupts come, until no read ahead runs; then restores the interrupt status. */
+  private void waitForReadAhead() {
+    if (ahead == null) {
+      return;
+    }
+    boolean interrupted = false;
+    while (true) {
+      try {
+        ahead.get();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+        LOG.debug("Read ahead failed while closing", e);
+        break;
+      }
+    }
+    ahead = null;
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   @Override
   public ColumnarBatch get() {
     return batch;
@@ -216,13 +251,8 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
   public void close() throws IOException {
     batch = null;
     try {
-      if (ahead != null) {
-        try {
-          await(); // the read ahead writes into vectors this close frees
-        } catch (IOException | RuntimeException e) {
-          LOG.debug("Read ahead failed while closing", e);
-        }
-      }
+      stopping = true;
+      waitForReadAhead(); // it writes into vectors this close frees
       closeInput();
     } finally {
       for (TensorVectors v : vectors) {

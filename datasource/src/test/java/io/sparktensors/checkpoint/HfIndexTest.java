@@ -43,6 +43,8 @@ class HfIndexTest {
     assertThrows(MalformedTensorFileException.class, () -> parse("{\"weight_map\":"));
     assertThrows(MalformedTensorFileException.class,
         () -> parse("{\"weight_map\":{\"t\":\"a.safetensors\",\"t\":\"b.safetensors\"}}"));
+    assertThrows(MalformedTensorFileException.class,
+        () -> parse("{\"weight_map\":{\"t\":\"a.safetensors\"},\"weight_map\":{\"u\":\"b.safetensors\"}}"));
   }
 
   @Test

@@ -22,6 +22,8 @@ class ShardPlannerTest {
     assertEquals(12345, ByteSizes.parse("12345"));
     assertThrows(IllegalArgumentException.class, () -> ByteSizes.parse("5 parsecs"));
     assertThrows(IllegalArgumentException.class, () -> ByteSizes.parse("-1GB"));
+    assertThrows(IllegalArgumentException.class, () -> ByteSizes.parse("0.0001"), "less than a byte");
+    assertThrows(IllegalArgumentException.class, () -> ByteSizes.parse("1e7TB"), "beyond 64 bits");
   }
 
   @Test

@@ -106,6 +106,17 @@ class CheckpointReshardTest {
   }
 
   @Test
+  void reshardsFromAGlobOfShards() throws Exception {
+    Path src = Fixtures.reference("tiny-llama-sharded");
+    Path out = dir.resolve("from-glob");
+    CheckpointReshard.Result r = CheckpointReshard.run(spark, src + "/model-*.safetensors", out.toString(),
+        shards("1GB"));
+    assertEquals(21, r.tensors());
+    assertEquals(List.of(), r.copiedFiles(), "side files come only from a source folder");
+    assertEquals(hashes(src), hashes(out));
+  }
+
+  @Test
   void refusesAnExistingTargetUnlessOverwriting() throws Exception {
     Path src = Fixtures.reference("tiny-llama-bf16");
     Path out = dir.resolve("out");

@@ -252,8 +252,9 @@ class SafetensorsSourceTest {
     assertArrayEquals(c.data(), got.get("c"));
     Row meta = read(dir.toString()).select("file_metadata").first();
     assertEquals(Map.of("format", "pt"), scala.jdk.javaapi.CollectionConverters.asJava(meta.getMap(0)));
-    // The index file itself can be named.
+    // The index file itself can be named, or matched by a glob together with its shards.
     assertEquals(3, read(dir.resolve("model.safetensors.index.json").toString()).count());
+    assertEquals(3, read(dir + "/model*").count());
 
     TestCheckpoints.writeIndex(dir, Map.of("a", "model-00001-of-00002.safetensors",
         "z", "model-00001-of-00002.safetensors", "c", "model-00002-of-00002.safetensors"), 48);

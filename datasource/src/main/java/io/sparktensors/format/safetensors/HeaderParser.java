@@ -100,11 +100,13 @@ public final class HeaderParser {
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String key = p.currentName();
       if (p.nextToken() != JsonToken.VALUE_STRING) {
-        throw fault(file, null, "__metadata__ value for key '" + key + "' must be a string, found "
+        throw fault(file, null, "__metadata__ value for key '" + MalformedTensorFileException.printable(key)
+            + "' must be a string, found "
             + p.currentToken());
       }
       if (metadata.put(key, p.getText()) != null) {
-        throw fault(file, null, "__metadata__ has the key '" + key + "' twice");
+        throw fault(file, null, "__metadata__ has the key '" + MalformedTensorFileException.printable(key)
+            + "' twice");
       }
     }
     return metadata;
@@ -186,13 +188,15 @@ public final class HeaderParser {
     int n = 0;
     while (p.nextToken() != JsonToken.END_ARRAY) {
       if (p.currentToken() != JsonToken.VALUE_NUMBER_INT) {
-        throw fault(file, name, field + " must hold non-negative integers, found " + p.getText());
+        throw fault(file, name, field + " must hold non-negative integers, found "
+            + MalformedTensorFileException.printable(p.getText()));
       }
       long v;
       try {
         v = p.getLongValue();
       } catch (InputCoercionException e) {
-        throw fault(file, name, field + " holds " + p.getText() + ", larger than 64 bits");
+        throw fault(file, name, field + " holds " + MalformedTensorFileException.printable(p.getText())
+            + ", larger than 64 bits");
       }
       if (v < 0) {
         throw fault(file, name, field + " holds the negative number " + v);
