@@ -16,8 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A small HTTP/1.1 reverse proxy in front of the S3 server: it counts the requests the server receives, GET
- * response bytes by object and upload bytes. One thread per client connection; requests on a connection are
- * forwarded in turn.
+ * response bytes by object and upload bytes, and can fail a share of GET requests. One thread per client
+ * connection; requests on a connection are forwarded in turn.
  */
 final class CountingProxy implements AutoCloseable {
   private final ServerSocket server;
@@ -32,6 +32,10 @@ final class CountingProxy implements AutoCloseable {
   final AtomicLong puts = new AtomicLong();
   final AtomicLong posts = new AtomicLong();
   final AtomicLong getBytes = new AtomicLong();
+  /** GET requests answered with an injected fault. */
+  final AtomicLong injected = new AtomicLong();
+  private volatile double getFailureRate;
+  private final java.util.Random random = new java.util.Random(42);
   /** Request body bytes (uploads). */
   final AtomicLong uploadBytes = new AtomicLong();
   /** Request lines ("GET /bucket/key?query HTTP/1.1") in arrival order; GET bytes are counted per path. */
@@ -49,6 +53,14 @@ final class CountingProxy implements AutoCloseable {
     return server.getLocalPort();
   }
 
+  /**
+   * Fail this share of GET requests from now on: half answered 503 Slow Down, half with the connection
+   * dropped before any answer. (GETs carry no body, so the connection state stays simple.)
+   */
+  void failGets(double rate) {
+    getFailureRate = rate;
+  }
+
   void reset() {
     gets.set(0);
     heads.set(0);
@@ -56,6 +68,7 @@ final class CountingProxy implements AutoCloseable {
     posts.set(0);
     getBytes.set(0);
     uploadBytes.set(0);
+    injected.set(0);
     requests.clear();
     getBytesByPath.clear();
   }
@@ -90,6 +103,25 @@ final class CountingProxy implements AutoCloseable {
           case "PUT" -> puts.incrementAndGet();
           case "POST" -> posts.incrementAndGet();
           default -> { }
+        }
+        if (method.equals("GET") && getFailureRate > 0) {
+          double draw;
+          synchronized (random) {
+            draw = random.nextDouble();
+          }
+          if (draw < getFailureRate) {
+            injected.incrementAndGet();
+            if (draw < getFailureRate / 2) {
+              return; // drop the connection without an answer
+            }
+            byte[] body = "<Error><Code>SlowDown</Code><Message>injected</Message></Error>"
+                .getBytes(StandardCharsets.UTF_8);
+            toClient.write(("HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: "
+                + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            toClient.write(body);
+            toClient.flush();
+            continue;
+          }
         }
         if ("100-continue".equalsIgnoreCase(request.header("expect"))) {
           // Answer the interim response here and forward the request without Expect, as proxies may.

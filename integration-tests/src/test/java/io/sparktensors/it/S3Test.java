@@ -178,4 +178,30 @@ class S3Test {
     assertTrue(!s3.exists(new org.apache.hadoop.fs.Path(written + "/_temporary")), "staging cleaned up");
     assertEquals(hashes(ROOT + "/demo"), hashes(resharded));
   }
+
+  @Test
+  void s3aRetriesCarryReadsThroughFailedGetsWithIdenticalOutput(@TempDir Path local) throws Exception {
+    Path clean = local.resolve("clean");
+    CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), clean.toString(),
+        ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("100KB")));
+    server.proxy().reset();
+    server.proxy().failGets(0.25);
+    Path faulty = local.resolve("faulty");
+    Map<String, String> read;
+    try {
+      CheckpointReshard.run(spark, ROOT + "/demo", faulty.toString(),
+          ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("100KB")));
+      read = hashes(ROOT + "/demo");
+    } finally {
+      server.proxy().failGets(0);
+    }
+    assertTrue(server.proxy().injected.get() >= 3, "faults injected: " + server.proxy().injected.get());
+    try (Stream<Path> s = Files.list(clean)) {
+      for (Path p : s.toList()) {
+        assertArrayEquals(Files.readAllBytes(p), Files.readAllBytes(faulty.resolve(p.getFileName())),
+            p.getFileName().toString());
+      }
+    }
+    DemoCheckpoint.expected().forEach((name, e) -> assertEquals(e.sha256(), read.get(name), name));
+  }
 }
