@@ -1,5 +1,6 @@
 package io.sparktensors.checkpoint;
 
+import io.sparktensors.format.JsonStrings;
 import io.sparktensors.format.safetensors.HeaderWriter;
 import io.sparktensors.format.safetensors.TensorEntry;
 import java.io.Serializable;
@@ -75,36 +76,11 @@ public record ShardPlan(String prefix, List<Shard> shards, long totalSize, long 
     String sep = "\n";
     for (Map.Entry<String, String> e : weightMap.entrySet()) {
       sb.append(sep).append("    ");
-      pythonString(sb, e.getKey()).append(": ");
-      pythonString(sb, e.getValue());
+      JsonStrings.append(sb, e.getKey(), true).append(": ");
+      JsonStrings.append(sb, e.getValue(), true);
       sep = ",\n";
     }
     sb.append(weightMap.isEmpty() ? "}\n}\n" : "\n  }\n}\n");
     return sb.toString().getBytes(StandardCharsets.UTF_8);
-  }
-
-  /** A JSON string as Python's json module writes it by default (ASCII only, \\uXXXX escapes). */
-  private static StringBuilder pythonString(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\b' -> sb.append("\\b");
-        case '\f' -> sb.append("\\f");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20 || c > 0x7e) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    return sb.append('"');
   }
 }

@@ -8,9 +8,6 @@ import io.sparktensors.spark.ReshardOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -41,13 +38,13 @@ public final class ScaleBenchmark {
         tensors, declared / 1e9, Runtime.getRuntime().maxMemory() >> 20);
     spark.range(4).count();
     for (int round = 0; round < 2; round++) { // the first round warms the JIT
-      resetPeaks();
+      HeapPeaks.reset();
       long t0 = System.nanoTime();
       long rows = spark.read().format("safetensors").load(dir.toString()).select("name", "dtype", "shape", "file")
           .collectAsList().size();
       double listing = (System.nanoTime() - t0) / 1e9;
-      long listingHeap = heapPeak();
-      resetPeaks();
+      long listingHeap = HeapPeaks.bytes();
+      HeapPeaks.reset();
       t0 = System.nanoTime();
       int planned = CheckpointReshard.plan(spark, dir.toString(),
           ReshardOptions.defaults().withMaxShardSize(5_000_000_000L)).shards().shards().size();
@@ -56,7 +53,7 @@ public final class ScaleBenchmark {
         out.printf("header-only listing      %6.2f s  %,d rows  peak driver heap %d MB%n", listing, rows,
             listingHeap >> 20);
         out.printf("re-shard planning        %6.2f s  %d shards of 5 GB  peak driver heap %d MB%n", planning, planned,
-            heapPeak() >> 20);
+            HeapPeaks.bytes() >> 20);
       }
     }
   }
@@ -98,20 +95,4 @@ public final class ScaleBenchmark {
     return declared;
   }
 
-  private static void resetPeaks() {
-    System.gc();
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      pool.resetPeakUsage();
-    }
-  }
-
-  private static long heapPeak() {
-    long peak = 0;
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP) {
-        peak += pool.getPeakUsage().getUsed();
-      }
-    }
-    return peak;
-  }
 }

@@ -5,9 +5,6 @@ import io.sparktensors.spark.CheckpointReshard;
 import io.sparktensors.spark.ReshardOptions;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -65,21 +62,21 @@ public final class WriteBenchmark {
       }
     });
     Path resharded = s.dir().resolve("reshard");
-    resetPeaks();
+    HeapPeaks.reset();
     double reshard = best(s.repeats(), resharded, () -> CheckpointReshard.run(spark, src.toString(),
         resharded.toString(), ReshardOptions.defaults().withMaxShardSize(s.outputShardSize())));
-    long reshardPeak = heapPeak();
+    long reshardPeak = HeapPeaks.bytes();
     out.printf("cp -r                    %6.2f s  %6.2f GB/s%n", cp, bytes / 1e9 / cp);
     out.printf("re-shard job             %6.2f s  %6.2f GB/s  (%.2fx the time of cp; peak heap %d MB)%n", reshard,
         bytes / 1e9 / reshard, reshard / cp, reshardPeak >> 20);
     if (!s.skipWriter()) {
       Path written = s.dir().resolve("written");
-      resetPeaks();
+      HeapPeaks.reset();
       double writer = best(s.repeats(), written, () -> spark.read().format("safetensors").load(src.toString()).write()
           .format("safetensors").option("maxShardSize", Long.toString(s.outputShardSize()))
           .save(written.toString()));
       out.printf("read + DataFrame writer  %6.2f s  %6.2f GB/s  (%.2fx the throughput of cp; peak heap %d MB)%n",
-          writer, bytes / 1e9 / writer, cp / writer, heapPeak() >> 20);
+          writer, bytes / 1e9 / writer, cp / writer, HeapPeaks.bytes() >> 20);
     }
   }
 
@@ -115,23 +112,5 @@ public final class WriteBenchmark {
     }
     Files.createDirectories(dir.getParent());
     return dir;
-  }
-
-  private static void resetPeaks() {
-    System.gc();
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      pool.resetPeakUsage();
-    }
-  }
-
-  /** Sum of the heap pools' peaks since the last reset (an upper bound of the heap in use at once). */
-  private static long heapPeak() {
-    long peak = 0;
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP) {
-        peak += pool.getPeakUsage().getUsed();
-      }
-    }
-    return peak;
   }
 }

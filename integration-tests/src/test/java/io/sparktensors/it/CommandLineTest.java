@@ -42,7 +42,7 @@ class CommandLineTest {
 
   @Test
   void inspectJsonWithHashesMatchesTheReferenceTools() throws Exception {
-    String json = run("inspect", DemoCheckpoint.path().toString(), "--json", "--hash");
+    String json = Harness.cli("inspect", DemoCheckpoint.path().toString(), "--json", "--hash");
     JsonNode tensors = new ObjectMapper().readTree(json).get("tensors");
     Map<String, Fixtures.Expected> expected = DemoCheckpoint.expected();
     assertEquals(expected.size(), tensors.size());
@@ -62,7 +62,7 @@ class CommandLineTest {
     // Every reference checkpoint, with chunks forced small so hashing must join chunks in order.
     for (String name : List.of("safetensors-zoo", "tiny-llama-sharded")) {
       Path folder = Fixtures.reference(name);
-      String json = run("inspect", folder.toString(), "--json", "--hash", "--option", "maxChunkBytes=1000");
+      String json = Harness.cli("inspect", folder.toString(), "--json", "--hash", "--option", "maxChunkBytes=1000");
       JsonNode tensors = new ObjectMapper().readTree(json).get("tensors");
       for (var e : Fixtures.expected(folder).entrySet()) {
         assertEquals(e.getValue().sha256(), tensors.get(e.getKey()).get("sha256").asText(), e.getKey());
@@ -80,12 +80,4 @@ class CommandLineTest {
         new PrintStream(err)));
   }
 
-  private static String run(String... args) throws Exception {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = SparkTensorsCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
-    return out.toString(StandardCharsets.UTF_8);
-  }
 }

@@ -11,18 +11,14 @@ import io.sparktensors.spark.TensorHashes;
 import io.sparktensors.spark.TensorScanMetrics;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.SparkSessions;
-import java.io.ByteArrayOutputStream;
 import java.io.File;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.apache.spark.sql.Dataset;
@@ -88,16 +84,9 @@ class HdfsTest {
   }
 
   private static Map<String, byte[]> files(String folder) throws Exception {
-    Map<String, byte[]> out = new TreeMap<>();
-    for (FileStatus s : fs.listStatus(new org.apache.hadoop.fs.Path(folder))) {
-      try (InputStream in = fs.open(s.getPath())) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        in.transferTo(bytes);
-        out.put(s.getPath().getName(), bytes.toByteArray());
-      }
-    }
-    return out;
+    return Harness.files(fs, folder);
   }
+
 
   @Test
   @Order(1)

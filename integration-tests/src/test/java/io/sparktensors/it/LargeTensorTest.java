@@ -8,10 +8,8 @@ import io.sparktensors.format.safetensors.HeaderWriter;
 import io.sparktensors.format.safetensors.TensorEntry;
 import io.sparktensors.spark.CheckpointReshard;
 import io.sparktensors.spark.ReshardOptions;
-import io.sparktensors.testing.SparkSessions;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -19,7 +17,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -42,15 +39,7 @@ class LargeTensorTest {
 
   @BeforeAll
   static void start() {
-    String flags = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-        .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules") || a.startsWith("-Dio.netty")
-            || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions") || a.startsWith("-Djava.io.tmpdir"))
-        .collect(Collectors.joining(" "));
-    spark = SparkSessions.builder("LargeTensorTest", "local-cluster[2,1,1024]")
-        .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-        .config("spark.executor.extraJavaOptions", flags)
-        .config("spark.executor.memory", "1g")
-        .getOrCreate();
+    spark = Harness.separateExecutors("LargeTensorTest", 2, "1g");
   }
 
   @AfterAll

@@ -6,11 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sparktensors.examples.SparkTensorsCli;
 import io.sparktensors.testing.Fixtures;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -24,12 +20,12 @@ class ReshardCommandTest {
   @Test
   void reshardsTheBundledCheckpointAndInspectHashesAgree() throws Exception {
     Path out = dir.resolve("resharded");
-    String report = run("reshard", DemoCheckpoint.path().toString(), out.toString(), "--max-shard-size", "100KB");
+    String report = Harness.cli("reshard", DemoCheckpoint.path().toString(), out.toString(), "--max-shard-size", "100KB");
     assertTrue(report.contains("wrote 39 tensors"), report);
     assertTrue(Files.exists(out.resolve("model.safetensors.index.json")));
     assertArrayEquals(Files.readAllBytes(DemoCheckpoint.path().resolve("config.json")),
         Files.readAllBytes(out.resolve("config.json")));
-    JsonNode tensors = new ObjectMapper().readTree(run("inspect", out.toString(), "--json", "--hash")).get("tensors");
+    JsonNode tensors = new ObjectMapper().readTree(Harness.cli("inspect", out.toString(), "--json", "--hash")).get("tensors");
     Map<String, Fixtures.Expected> expected = DemoCheckpoint.expected();
     assertEquals(expected.size(), tensors.size());
     expected.forEach((name, e) -> assertEquals(e.sha256(), tensors.get(name).get("sha256").asText(), name));
@@ -38,9 +34,9 @@ class ReshardCommandTest {
   @Test
   void convertsAndRenamesFromTheCommandLine() throws Exception {
     Path out = dir.resolve("f32");
-    run("reshard", DemoCheckpoint.path().toString(), out.toString(), "--dtype", "F32", "--include", "layers\\.0\\.",
+    Harness.cli("reshard", DemoCheckpoint.path().toString(), out.toString(), "--dtype", "F32", "--include", "layers\\.0\\.",
         "--rename", "^model\\.layers\\.0\\.=block.");
-    JsonNode tensors = new ObjectMapper().readTree(run("inspect", out.toString(), "--json")).get("tensors");
+    JsonNode tensors = new ObjectMapper().readTree(Harness.cli("inspect", out.toString(), "--json")).get("tensors");
     assertEquals(9, tensors.size());
     tensors.fields().forEachRemaining(e -> {
       assertTrue(e.getKey().startsWith("block."), e.getKey());
@@ -48,12 +44,4 @@ class ReshardCommandTest {
     });
   }
 
-  private static String run(String... args) throws Exception {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = SparkTensorsCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
-    return out.toString(StandardCharsets.UTF_8);
-  }
 }

@@ -11,8 +11,6 @@ import io.sparktensors.spark.TensorHashes;
 import io.sparktensors.spark.TensorScanMetrics;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.SparkSessions;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +18,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -79,16 +76,9 @@ class S3Test {
   }
 
   private static Map<String, byte[]> files(String folder) throws Exception {
-    Map<String, byte[]> out = new TreeMap<>();
-    for (FileStatus s : s3.listStatus(new org.apache.hadoop.fs.Path(folder))) {
-      try (InputStream in = s3.open(s.getPath())) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        in.transferTo(bytes);
-        out.put(s.getPath().getName(), bytes.toByteArray());
-      }
-    }
-    return out;
+    return Harness.files(s3, folder);
   }
+
 
   @Test
   void readsAnIndexFolderFromS3WithTheRightBytes() {

@@ -2,20 +2,16 @@ package io.sparktensors.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.spark.CheckpointReshard;
 import io.sparktensors.spark.ReshardOptions;
 import io.sparktensors.spark.TensorHashes;
-import io.sparktensors.testing.SparkSessions;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -36,26 +32,7 @@ class SeparateExecutorsTest {
 
   @BeforeAll
   static void start() {
-    // The executors need this JVM's class path and the flags Spark needs on Java 17.
-    String flags = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-        .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules") || a.startsWith("-Dio.netty")
-            || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions") || a.startsWith("-Djava.io.tmpdir"))
-        .collect(Collectors.joining(" "));
-    spark = SparkSessions.builder("SeparateExecutorsTest", "local-cluster[2,1,1024]")
-        .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-        .config("spark.executor.extraJavaOptions", flags)
-        .config("spark.executor.memory", "768m")
-        .getOrCreate();
-    // Executor JVMs take some seconds to start; the tests need both.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (spark.sparkContext().getExecutorMemoryStatus().size() < 3 && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
+    spark = Harness.separateExecutors("SeparateExecutorsTest", 2, "768m");
   }
 
   @AfterAll

@@ -1,5 +1,6 @@
 package io.sparktensors.format.safetensors;
 
+import io.sparktensors.format.JsonStrings;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -64,8 +65,8 @@ public final class HeaderWriter {
           json.append(',');
         }
         first = false;
-        string(json, e.getKey()).append(':');
-        string(json, e.getValue());
+        JsonStrings.append(json, e.getKey(), false).append(':');
+        JsonStrings.append(json, e.getValue(), false);
       }
       json.append('}');
       first = false;
@@ -75,7 +76,7 @@ public final class HeaderWriter {
         json.append(',');
       }
       first = false;
-      string(json, t.name()).append(":{\"dtype\":\"").append(t.dtype().code()).append("\",\"shape\":[");
+      JsonStrings.append(json, t.name(), false).append(":{\"dtype\":\"").append(t.dtype().code()).append("\",\"shape\":[");
       for (int i = 0; i < t.rank(); i++) {
         json.append(i == 0 ? "" : ",").append(t.dim(i));
       }
@@ -93,30 +94,5 @@ public final class HeaderWriter {
       out.write(' ');
     }
     return out.toByteArray();
-  }
-
-  /** A JSON string as serde_json writes it: short escapes where JSON has them, else lower-case \\u00XX. */
-  private static StringBuilder string(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\b' -> sb.append("\\b");
-        case '\f' -> sb.append("\\f");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    return sb.append('"');
   }
 }

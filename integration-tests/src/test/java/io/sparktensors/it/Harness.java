@@ -1,0 +1,71 @@
+package io.sparktensors.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.sparktensors.examples.SparkTensorsCli;
+import io.sparktensors.testing.SparkSessions;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+
+/** What the end-to-end suites share: the command line, folders on any file system, separate executors. */
+final class Harness {
+  private Harness() {}
+
+  /** Runs {@code spark-tensors ARGS} in this JVM; returns what it printed, failing on a non-zero status. */
+  static String cli(String... args) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = SparkTensorsCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  /** Every file of a folder on {@code fs} by name, with its bytes. */
+  static Map<String, byte[]> files(FileSystem fs, String folder) throws Exception {
+    Map<String, byte[]> out = new TreeMap<>();
+    for (FileStatus s : fs.listStatus(new Path(folder))) {
+      try (InputStream in = fs.open(s.getPath())) {
+        out.put(s.getPath().getName(), in.readAllBytes());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A {@code local-cluster} session: executors in separate JVMs with this JVM's class path and the flags Spark
+   * needs on Java 17, returned once all of them are up (they take some seconds to start).
+   */
+  static SparkSession separateExecutors(String app, int executors, String executorMemory) {
+    String flags = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules") || a.startsWith("-Dio.netty")
+            || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions") || a.startsWith("-Djava.io.tmpdir"))
+        .collect(Collectors.joining(" "));
+    SparkSession spark = SparkSessions.builder(app, "local-cluster[" + executors + ",1,1024]")
+        .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+        .config("spark.executor.extraJavaOptions", flags)
+        .config("spark.executor.memory", executorMemory)
+        .getOrCreate();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (spark.sparkContext().getExecutorMemoryStatus().size() < executors + 1 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return spark;
+  }
+}
