@@ -1,8 +1,16 @@
 package io.sparktensors.it;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.examples.SparkTensorsCli;
+import io.sparktensors.spark.CheckpointCommitter;
+import io.sparktensors.spark.CheckpointReshard;
+import io.sparktensors.spark.ReshardOptions;
+import java.nio.file.Files;
 import io.sparktensors.testing.SparkSessions;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -67,5 +75,32 @@ final class Harness {
       }
     }
     return spark;
+  }
+
+  /**
+   * Writes the bundled checkpoint from {@code source} (a copy on {@code fs}) with the DataFrame writer and the
+   * re-shard job into folders under {@code root}, and checks both give the bytes a local re-shard gives, with
+   * the config files copied and the staging gone.
+   */
+  static void assertWritesMatchLocalDisk(SparkSession spark, FileSystem fs, String source, String root,
+      java.nio.file.Path local) throws Exception {
+    String written = root + "/written";
+    spark.read().format("safetensors").load(source).write().format("safetensors")
+        .option("maxShardSize", "150KB").save(written);
+    String resharded = root + "/resharded";
+    CheckpointReshard.run(spark, source, resharded,
+        ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("150KB")));
+    java.nio.file.Path localOut = local.resolve("out");
+    CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), localOut.toString(),
+        ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("150KB")));
+    Map<String, byte[]> fromWriter = files(fs, written);
+    Map<String, byte[]> fromReshard = files(fs, resharded);
+    assertTrue(fromWriter.containsKey("model.safetensors.index.json"), fromWriter.keySet().toString());
+    for (var e : fromWriter.entrySet()) {
+      assertArrayEquals(Files.readAllBytes(localOut.resolve(e.getKey())), e.getValue(), e.getKey());
+      assertArrayEquals(e.getValue(), fromReshard.get(e.getKey()), e.getKey());
+    }
+    assertTrue(fromReshard.containsKey("config.json"));
+    assertFalse(fs.exists(new Path(written + "/" + CheckpointCommitter.STAGING)), "staging cleaned up");
   }
 }

@@ -1,12 +1,8 @@
 package io.sparktensors.it;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparktensors.checkpoint.ByteSizes;
-import io.sparktensors.spark.CheckpointReshard;
-import io.sparktensors.spark.ReshardOptions;
 import io.sparktensors.spark.TensorHashes;
 import io.sparktensors.spark.TensorScanMetrics;
 import io.sparktensors.testing.Fixtures;
@@ -110,24 +106,7 @@ class HdfsTest {
   @Test
   @Order(3)
   void writesAndReshardsOnHdfsLikeOnLocalDisk(@TempDir Path local) throws Exception {
-    String written = root + "/written";
-    spark.read().format("safetensors").load(root + "/tiny-llama").write().format("safetensors")
-        .option("maxShardSize", "150KB").save(written);
-    String resharded = root + "/resharded";
-    CheckpointReshard.run(spark, root + "/tiny-llama", resharded,
-        ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("150KB")));
-    Path localOut = local.resolve("out");
-    CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), localOut.toString(),
-        ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("150KB")));
-    Map<String, byte[]> fromWriter = files(written);
-    Map<String, byte[]> fromReshard = files(resharded);
-    assertTrue(fromWriter.containsKey("model.safetensors.index.json"), fromWriter.keySet().toString());
-    for (var e : fromWriter.entrySet()) {
-      assertArrayEquals(Files.readAllBytes(localOut.resolve(e.getKey())), e.getValue(), e.getKey());
-      assertArrayEquals(e.getValue(), fromReshard.get(e.getKey()), e.getKey());
-    }
-    assertTrue(fromReshard.containsKey("config.json"));
-    assertTrue(!fs.exists(new org.apache.hadoop.fs.Path(written + "/_temporary")), "staging cleaned up");
+    Harness.assertWritesMatchLocalDisk(spark, fs, root + "/tiny-llama", root, local);
   }
 
   @Test

@@ -150,25 +150,7 @@ class S3Test {
 
   @Test
   void writesAndReshardsOnS3LikeOnLocalDisk(@TempDir Path local) throws Exception {
-    String written = ROOT + "/written";
-    spark.read().format("safetensors").load(ROOT + "/demo").write().format("safetensors")
-        .option("maxShardSize", "150KB").save(written);
-    String resharded = ROOT + "/resharded";
-    CheckpointReshard.run(spark, ROOT + "/demo", resharded,
-        ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("150KB")));
-    Path localOut = local.resolve("out");
-    CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), localOut.toString(),
-        ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("150KB")));
-    Map<String, byte[]> fromWriter = files(written);
-    Map<String, byte[]> fromReshard = files(resharded);
-    assertTrue(fromWriter.containsKey("model.safetensors.index.json"), fromWriter.keySet().toString());
-    for (var e : fromWriter.entrySet()) {
-      assertArrayEquals(Files.readAllBytes(localOut.resolve(e.getKey())), e.getValue(), e.getKey());
-      assertArrayEquals(e.getValue(), fromReshard.get(e.getKey()), e.getKey());
-    }
-    assertTrue(fromReshard.containsKey("config.json"));
-    assertTrue(!s3.exists(new org.apache.hadoop.fs.Path(written + "/_temporary")), "staging cleaned up");
-    assertEquals(hashes(ROOT + "/demo"), hashes(resharded));
+    Harness.assertWritesMatchLocalDisk(spark, s3, ROOT + "/demo", ROOT, local);
   }
 
   @Test
