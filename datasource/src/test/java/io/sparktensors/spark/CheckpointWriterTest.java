@@ -132,6 +132,27 @@ class CheckpointWriterTest {
   }
 
   @Test
+  void roundTripsEveryRealSafetensorsFile() throws Exception {
+    List<Path> sources;
+    try (Stream<Path> s = Files.walk(Fixtures.root().resolve("real"))) {
+      sources = s.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList();
+    }
+    int i = 0;
+    for (Path src : sources) {
+      Path out = dir.resolve("real-" + i++);
+      read(src).write().format("safetensors").option("maxShardSize", "1MB").save(out.toString());
+      Map<String, byte[]> expected = SafetensorsSourceTest.tensors(read(src));
+      Map<String, byte[]> actual = SafetensorsSourceTest.tensors(read(out));
+      assertEquals(expected.keySet(), actual.keySet(), src.toString());
+      expected.forEach((k, v) -> assertArrayEquals(v, actual.get(k), src + " " + k));
+      List<Row> before = read(src).select("name", "dtype", "shape").orderBy("name").collectAsList();
+      List<Row> after = read(out).select("name", "dtype", "shape").orderBy("name").collectAsList();
+      assertEquals(before, after, src.toString());
+    }
+    assertTrue(sources.size() >= 20, "real files: " + sources.size());
+  }
+
+  @Test
   void shardsFollowTheGreedyRuleAndBigTensorsGetTheirOwnShard() throws Exception {
     Path src = TestCheckpoints.write(dir.resolve("src.safetensors"), null, List.of(
         TestCheckpoints.random("a", DType.U8, new long[] {40}, 1),
