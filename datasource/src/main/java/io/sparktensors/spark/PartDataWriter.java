@@ -1,6 +1,5 @@
 package io.sparktensors.spark;
 
-import io.sparktensors.io.HadoopInputFile;
 import io.sparktensors.io.OutputFiles;
 import java.io.BufferedOutputStream;
 import java.io.IOException;

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.format.safetensors.DType;
 import io.sparktensors.testing.Fixtures;
-import io.sparktensors.testing.Hashes;
 import io.sparktensors.testing.SparkSessions;
 import java.nio.file.Files;
 import java.nio.file.Path;
