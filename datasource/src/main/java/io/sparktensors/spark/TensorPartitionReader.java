@@ -76,12 +76,14 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
     } else {
       // Spark has released the batch it held; the one read ahead is in vectors[filling].
       if (ahead == null) {
-        ahead = READ_AHEAD.submit(() -> readBatch(vectors[filling]));
+        TensorVectors target = vectors[filling];
+        ahead = READ_AHEAD.submit(() -> readBatch(target));
       }
       batch = await();
       if (batch != null) {
         filling ^= 1;
-        ahead = READ_AHEAD.submit(() -> readBatch(vectors[filling]));
+        TensorVectors target = vectors[filling];
+        ahead = READ_AHEAD.submit(() -> readBatch(target));
       }
     }
     done = batch == null;
@@ -123,6 +125,8 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
         ColumnarBatch read = read(into, s, next, end);
         next = end;
         return read;
+      } catch (java.io.InterruptedIOException e) {
+        throw e; // closing or cancelled: not a fault of the file
       } catch (FileNotFoundException e) {
         if (!context.ignoreMissingFiles()) {
           throw e;
