@@ -2,29 +2,41 @@ package io.sparktensors.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.spark.CheckpointReshard;
 import io.sparktensors.spark.ReshardOptions;
 import io.sparktensors.spark.TensorHashes;
+import io.sparktensors.testing.Fixtures;
+import io.sparktensors.testing.Hashes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Read, write and re-shard on a Spark cluster whose two executors are separate JVMs (local-cluster), so all
- * that goes to executors is proven serializable and nothing leans on driver state.
+ * that goes to executors is proven serializable and nothing leans on driver state; and a read that loses an
+ * executor JVM midway.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 6, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SeparateExecutorsTest {
   private static SparkSession spark;
@@ -52,6 +64,7 @@ class SeparateExecutorsTest {
   }
 
   @Test
+  @Order(1)
   void readsWritesAndReshardsWithExecutorsInOtherJvms() throws Exception {
     String executors = spark.sparkContext().getExecutorMemoryStatus().keySet().mkString(",");
     assertEquals(3, spark.sparkContext().getExecutorMemoryStatus().size(), "driver and two executors: " + executors);
@@ -72,5 +85,34 @@ class SeparateExecutorsTest {
       }
     }
     assertEquals(39, spark.read().format("safetensors").load(written.toString()).where("dtype = 'F32'").count());
+  }
+
+  @Test
+  @Order(2)
+  void aReadCompletesWhenAnExecutorIsLostMidRead() throws Exception {
+    Dataset<Row> df = spark.read().format("safetensors").option("maxChunkBytes", "4096")
+        .option("maxPartitionBytes", "65536").load(DemoCheckpoint.path().toString());
+    assertTrue(df.rdd().getNumPartitions() >= 4, "several read tasks");
+    // The first attempt of read task 1 takes its executor JVM down while the scan runs.
+    Dataset<Row> losing = df.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> {
+      TaskContext task = TaskContext.get();
+      if (task.partitionId() == 1 && task.attemptNumber() == 0) {
+        Runtime.getRuntime().halt(3);
+      }
+      return rows;
+    }, Encoders.row(df.schema()));
+    Map<String, java.util.TreeMap<Integer, byte[]>> chunks = new TreeMap<>();
+    for (Row r : losing.select("name", "chunk", "data").collectAsList()) {
+      chunks.computeIfAbsent(r.getString(0), k -> new java.util.TreeMap<>()).put(r.getInt(1), (byte[]) r.get(2));
+    }
+    Map<String, Fixtures.Expected> expected = DemoCheckpoint.expected();
+    assertEquals(expected.keySet(), chunks.keySet());
+    for (var e : chunks.entrySet()) {
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      for (byte[] part : e.getValue().values()) {
+        bytes.write(part);
+      }
+      assertEquals(expected.get(e.getKey()).sha256(), Hashes.sha256(bytes.toByteArray()), e.getKey());
+    }
   }
 }
