@@ -38,15 +38,6 @@ public record ShardPlan(String prefix, List<Shard> shards, long totalSize, long 
     public Shard {
       tensors = List.copyOf(tensors);
     }
-
-    public long dataLength() {
-      return tensors.isEmpty() ? 0 : tensors.get(tensors.size() - 1).end();
-    }
-
-    /** The whole file's length. */
-    public long length() {
-      return header.length + dataLength();
-    }
   }
 
   /** Whether the checkpoint needs an index (more than one shard). */

@@ -34,11 +34,6 @@ public record TensorChunk(String name, DType dtype, long[] shape, int chunk, int
     return shape.clone();
   }
 
-  /** The shape without a copy, for writers that only read it. */
-  long[] shapeView() {
-    return shape;
-  }
-
   public int rank() {
     return shape.length;
   }

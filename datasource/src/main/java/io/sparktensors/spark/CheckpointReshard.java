@@ -64,11 +64,14 @@ public final class CheckpointReshard {
 
   /** Plans a re-shard from the source headers alone (nothing is written). */
   public static Plan plan(SparkSession spark, String source, ReshardOptions options) {
+    return plan(source, options, TensorTable.hadoopConf(spark, options.readOptions()));
+  }
+
+  private static Plan plan(String source, ReshardOptions options, Configuration conf) {
     long start = System.nanoTime();
     Map<String, String> readOptions = new HashMap<>(options.readOptions());
     readOptions.put("path", source);
     TensorReadConf readConf = TensorReadConf.parse(new CaseInsensitiveStringMap(readOptions));
-    Configuration conf = TensorTable.hadoopConf(spark, options.readOptions());
     Map<String, ShardAssembly.Source> sources = new HashMap<>();
     Map<String, String> origins = new HashMap<>();
     List<HeaderWriter.Spec> specs = new ArrayList<>();
@@ -108,7 +111,7 @@ public final class CheckpointReshard {
         throw new IllegalArgumentException("Path " + targetFs.makeQualified(targetPath)
             + " already exists. Choose a new target, or overwrite it.");
       }
-      Plan plan = plan(spark, source, options);
+      Plan plan = plan(source, options, conf);
       CheckpointCommitter committer = CheckpointCommitter.start(conf, target);
       try {
         return write(spark, source, plan.shards(), plan.sources(), committer, conf, options);

@@ -148,7 +148,7 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
 
   /** The end of the batch starting at {@code from}: bounded by rows and by bytes, at least one chunk. */
   private int batchEnd(List<TensorChunk> chunks, int from) {
-    boolean data = context.requiredSchema().getFieldIndex(TensorColumns.DATA).isDefined();
+    boolean data = vectors[0].readsData();
     long bytes = 0;
     int end = from;
     while (end < chunks.size() && end - from < context.batchRows()) {

@@ -33,17 +33,18 @@ import org.apache.spark.sql.vectorized.ColumnarBatch;
  * memory only when a batch outgrows the last; they are freed by {@link #close}.
  */
 final class TensorVectors implements AutoCloseable {
-  private final StructType schema;
   private final List<FieldVector> vectors = new ArrayList<>();
+  /** Each vector's column name, resolved once rather than per row. */
+  private final List<String> columns = new ArrayList<>();
   private final VarBinaryVector data;
   private long[] dataStarts = new long[0];
 
   TensorVectors(StructType schema, BufferAllocator allocator) {
-    this.schema = schema;
     VarBinaryVector dataVector = null;
     for (StructField f : schema.fields()) {
       FieldVector v = arrowField(f.name()).createVector(allocator);
       vectors.add(v);
+      columns.add(f.name());
       if (v instanceof VarBinaryVector b) {
         dataVector = b;
       }
@@ -93,7 +94,7 @@ final class TensorVectors implements AutoCloseable {
   void setRow(int row, ShardFile file, byte[] fileBytes, TensorChunk c) {
     for (int col = 0; col < vectors.size(); col++) {
       FieldVector v = vectors.get(col);
-      switch (schema.fields()[col].name()) {
+      switch (columns.get(col)) {
         case TensorColumns.NAME -> ((VarCharVector) v).setSafe(row, c.name().getBytes(StandardCharsets.UTF_8));
         case TensorColumns.DTYPE -> ((VarCharVector) v).setSafe(row, c.dtype().code().getBytes(StandardCharsets.UTF_8));
         case TensorColumns.SHAPE -> setShape((ListVector) v, row, c);

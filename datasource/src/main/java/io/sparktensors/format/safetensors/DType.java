@@ -6,31 +6,28 @@ import java.util.Map;
 
 /** The safetensors dtype codes, with the bits each element takes (the reference library's list). */
 public enum DType {
-  BOOL(8, Kind.BOOL),
-  U8(8, Kind.UNSIGNED),
-  I8(8, Kind.SIGNED),
-  I16(16, Kind.SIGNED),
-  U16(16, Kind.UNSIGNED),
-  I32(32, Kind.SIGNED),
-  U32(32, Kind.UNSIGNED),
-  I64(64, Kind.SIGNED),
-  U64(64, Kind.UNSIGNED),
-  F16(16, Kind.FLOAT),
-  BF16(16, Kind.FLOAT),
-  F32(32, Kind.FLOAT),
-  F64(64, Kind.FLOAT),
-  C64(64, Kind.COMPLEX),
-  F8_E4M3(8, Kind.FLOAT),
-  F8_E5M2(8, Kind.FLOAT),
-  F8_E8M0(8, Kind.FLOAT),
-  F8_E4M3FNUZ(8, Kind.FLOAT),
-  F8_E5M2FNUZ(8, Kind.FLOAT),
-  F4(4, Kind.FLOAT),
-  F6_E2M3(6, Kind.FLOAT),
-  F6_E3M2(6, Kind.FLOAT);
-
-  /** What an element holds. */
-  public enum Kind { BOOL, SIGNED, UNSIGNED, FLOAT, COMPLEX }
+  BOOL(8),
+  U8(8),
+  I8(8),
+  I16(16),
+  U16(16),
+  I32(32),
+  U32(32),
+  I64(64),
+  U64(64),
+  F16(16),
+  BF16(16),
+  F32(32),
+  F64(64),
+  C64(64),
+  F8_E4M3(8),
+  F8_E5M2(8),
+  F8_E8M0(8),
+  F8_E4M3FNUZ(8),
+  F8_E5M2FNUZ(8),
+  F4(4),
+  F6_E2M3(6),
+  F6_E3M2(6);
 
   private static final Map<String, DType> BY_CODE = new HashMap<>();
   /** The reference library's dtype order (its enum order): writers lay tensors out by it, descending. */
@@ -52,20 +49,14 @@ public enum DType {
   }
 
   private final int bits;
-  private final Kind kind;
 
-  DType(int bits, Kind kind) {
+  DType(int bits) {
     this.bits = bits;
-    this.kind = kind;
   }
 
   /** Bits per element (4 and 6 for the sub-byte float formats). */
   public int bits() {
     return bits;
-  }
-
-  public Kind kind() {
-    return kind;
   }
 
   /** The code as written in headers, e.g. {@code "BF16"}. */

@@ -23,9 +23,4 @@ public record SafetensorsHeader(long headerLength, Map<String, String> metadata,
   public long dataStart() {
     return 8 + headerLength;
   }
-
-  /** Bytes of tensor data (the file length minus the header). */
-  public long dataLength() {
-    return tensors.isEmpty() ? 0 : tensors.get(tensors.size() - 1).end();
-  }
 }
