@@ -1,0 +1,63 @@
+package io.sparktensors.format;
+
+import io.sparktensors.format.safetensors.DType;
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * A tensor as a format reader found it: its name, dtype and shape, and where its bytes are. Whatever the
+ * format, the bytes the data describes are the safetensors encoding: row-major, contiguous, little-endian.
+ */
+public record StoredTensor(String name, DType dtype, long[] shape, TensorData data) implements Serializable {
+
+  public StoredTensor {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(dtype, "dtype");
+    Objects.requireNonNull(data, "data");
+    shape = shape.clone();
+  }
+
+  @Override
+  public long[] shape() {
+    return shape.clone();
+  }
+
+  public int rank() {
+    return shape.length;
+  }
+
+  public long dim(int i) {
+    return shape[i];
+  }
+
+  /** Number of elements, or an ArithmeticException on overflow. */
+  public long elementCount() {
+    long n = 1;
+    for (long d : shape) {
+      n = Math.multiplyExact(n, d);
+    }
+    return n;
+  }
+
+  /** The same tensor under another name. */
+  public StoredTensor withName(String newName) {
+    return new StoredTensor(newName, dtype, shape, data);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof StoredTensor t && name.equals(t.name) && dtype == t.dtype && Arrays.equals(shape, t.shape)
+        && data.equals(t.data);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, dtype, Arrays.hashCode(shape), data);
+  }
+
+  @Override
+  public String toString() {
+    return name + " " + dtype + Arrays.toString(shape) + " " + data;
+  }
+}

@@ -1,0 +1,31 @@
+package io.sparktensors.format;
+
+import io.sparktensors.io.SeekableInput;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.ByteBuffer;
+
+/**
+ * Produces a tensor's bytes in the safetensors encoding from how a format stores them: a strided or
+ * big-endian PyTorch storage view, packed varints in an ONNX initializer, quantized GGUF blocks. Decoders
+ * are small immutable values shipped to executors; they hold everything they need but the open file.
+ */
+public interface TensorDecoder extends Serializable {
+
+  /**
+   * Writes rows {@code [rowStart, rowStart + rowCount)} along dimension 0 (for a 0-d tensor: row 0, count
+   * 1) into {@code out}, which has exactly that many bytes remaining.
+   *
+   * @param in the open file named by the tensor's {@link TensorData#location()}
+   * @throws MalformedTensorFileException when the stored bytes break the format (name file and tensor)
+   */
+  void decode(SeekableInput in, long rowStart, long rowCount, ByteBuffer out) throws IOException;
+
+  /**
+   * Whether any run of rows decodes on its own, so readers may split a large tensor into chunks. When
+   * false the tensor is decoded whole, in one chunk.
+   */
+  default boolean splittable() {
+    return true;
+  }
+}

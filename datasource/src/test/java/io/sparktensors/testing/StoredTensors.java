@@ -1,0 +1,84 @@
+package io.sparktensors.testing;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparktensors.format.StoredTensor;
+import io.sparktensors.format.TensorData;
+import io.sparktensors.format.TensorListing;
+import io.sparktensors.io.LocalInputFile;
+import io.sparktensors.io.ReadPolicy;
+import io.sparktensors.io.SeekableInput;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeSet;
+
+/** Reads listed tensors from local files and checks them against a reference folder's expected.json. */
+public final class StoredTensors {
+  private StoredTensors() {}
+
+  /** The whole tensor in the safetensors encoding. */
+  public static byte[] bytes(StoredTensor t) {
+    long rows = t.rank() == 0 ? 1 : t.dim(0);
+    return rows(t, 0, rows);
+  }
+
+  /** Rows {@code [start, start + count)} along dimension 0, through the decoder when there is one. */
+  public static byte[] rows(StoredTensor t, long start, long count) {
+    TensorData d = t.data();
+    long rows = t.rank() == 0 ? 1 : t.dim(0);
+    long rowBytes = rows == 0 ? 0 : d.length() / rows;
+    byte[] out = new byte[Math.toIntExact(count * rowBytes)];
+    try (SeekableInput in = new LocalInputFile(Path.of(d.location())).open(ReadPolicy.RANDOM)) {
+      if (d.isPlain()) {
+        in.readFully(d.offset() + start * rowBytes, out, 0, out.length);
+      } else {
+        ByteBuffer buf = ByteBuffer.wrap(out);
+        d.decoder().decode(in, start, count, buf);
+        assertEquals(0, buf.remaining(), "the decoder of " + t.name() + " filled its buffer");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
+  }
+
+  /**
+   * Asserts the listing holds exactly the expected tensors (dtype, shape, SHA-256 of the bytes), except the
+   * names in {@code dropped}, which must be absent, and that splittable decoders give the same bytes when
+   * the rows are decoded in two parts.
+   */
+  public static void assertMatches(TensorListing listing, Map<String, Fixtures.Expected> expected,
+      java.util.Set<String> dropped) {
+    Map<String, StoredTensor> byName = new HashMap<>();
+    for (StoredTensor t : listing.tensors()) {
+      byName.put(t.name(), t);
+    }
+    TreeSet<String> wanted = new TreeSet<>(expected.keySet());
+    wanted.removeAll(dropped);
+    assertEquals(wanted, new TreeSet<>(byName.keySet()), "tensor names of " + listing.location());
+    for (String name : wanted) {
+      Fixtures.Expected e = expected.get(name);
+      StoredTensor t = byName.get(name);
+      assertEquals(e.dtype(), t.dtype().code(), "dtype of " + name);
+      assertArrayEquals(e.shape(), t.shape(), "shape of " + name);
+      assertEquals(e.nbytes(), t.data().length(), "length of " + name);
+      byte[] all = bytes(t);
+      assertEquals(e.sha256(), Hashes.sha256(all), "bytes of " + name + " (" + t.data() + ")");
+      if (t.rank() > 0 && t.dim(0) > 1 && (t.data().isPlain() || t.data().decoder().splittable())) {
+        long half = t.dim(0) / 2;
+        byte[] a = rows(t, 0, half);
+        byte[] b = rows(t, half, t.dim(0) - half);
+        byte[] joined = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, joined, a.length, b.length);
+        assertTrue(Arrays.equals(all, joined), "rows of " + name + " decoded in two parts");
+      }
+    }
+  }
+}
