@@ -1,6 +1,10 @@
 package io.sparktensors.checkpoint;
 
 import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.format.StoredTensor;
+import io.sparktensors.format.TensorData;
+import io.sparktensors.format.TensorDecoder;
+import io.sparktensors.format.safetensors.DType;
 import io.sparktensors.format.safetensors.TensorEntry;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,44 +27,64 @@ public final class ChunkPlanner {
    */
   public static List<TensorChunk> chunks(String file, TensorEntry t, long dataStart, long maxChunkBytes)
       throws MalformedTensorFileException {
+    return chunks(file, t.name(), t.dtype(), t.shape(), Math.addExact(dataStart, t.begin()), t.byteLength(), null,
+        maxChunkBytes);
+  }
+
+  /**
+   * The chunks of a tensor any format reader listed. A decoded tensor whose decoder cannot start mid-tensor
+   * is one chunk.
+   */
+  public static List<TensorChunk> chunks(StoredTensor t, long maxChunkBytes) throws MalformedTensorFileException {
+    TensorData d = t.data();
+    if (d.decoder() != null && !d.decoder().splittable()) {
+      if (d.length() > MAX_CHUNK_BYTES) {
+        throw tooLarge(d.location(), t.name(), d.length());
+      }
+      return List.of(new TensorChunk(t.name(), t.dtype(), t.shape(), 0, 1, 0, d.offset(), (int) d.length(),
+          d.decoder()));
+    }
+    return chunks(d.location(), t.name(), t.dtype(), t.shape(), d.offset(), d.length(), d.decoder(), maxChunkBytes);
+  }
+
+  private static List<TensorChunk> chunks(String file, String name, DType dtype, long[] shape, long offset,
+      long length, TensorDecoder decoder, long maxChunkBytes) throws MalformedTensorFileException {
     if (maxChunkBytes <= 0 || maxChunkBytes > MAX_CHUNK_BYTES) {
       throw new IllegalArgumentException("maxChunkBytes must be in [1, " + MAX_CHUNK_BYTES + "]");
     }
-    long length = t.byteLength();
-    long offset = Math.addExact(dataStart, t.begin());
-    if (length <= maxChunkBytes || t.rank() == 0 || t.dim(0) <= 1) {
+    if (length <= maxChunkBytes || shape.length == 0 || shape[0] <= 1) {
       if (length > MAX_CHUNK_BYTES) {
-        throw tooLarge(file, t, length);
+        throw tooLarge(file, name, length);
       }
-      return List.of(new TensorChunk(t.name(), t.dtype(), t.shape(), 0, 1, 0, offset, (int) length));
+      return List.of(new TensorChunk(name, dtype, shape, 0, 1, 0, offset, (int) length, decoder));
     }
-    long rows = t.dim(0);
+    long rows = shape[0];
     long rowBits = Math.multiplyExact(length, 8L) / rows; // exact: length * 8 == rows * row elements * bits
     long step = 8 / gcd(rowBits, 8); // the fewest rows that fill whole bytes
     long perChunk = Math.max(step, (maxChunkBytes * 8 / rowBits) / step * step);
     long chunkBytes = perChunk * rowBits / 8;
     if (chunkBytes > MAX_CHUNK_BYTES) {
-      throw tooLarge(file, t, chunkBytes);
+      throw tooLarge(file, name, chunkBytes);
     }
     long count = (rows + perChunk - 1) / perChunk;
     if (count > Integer.MAX_VALUE) {
-      throw new MalformedTensorFileException(file, t.name(), "the tensor would need " + count
+      throw new MalformedTensorFileException(file, name, "the tensor would need " + count
           + " chunks; raise maxChunkBytes");
     }
     List<TensorChunk> out = new ArrayList<>((int) count);
-    long[] shape = t.shape();
     for (int i = 0; i < count; i++) {
       long start = i * perChunk;
       long n = Math.min(perChunk, rows - start);
       long bytes = n * rowBits / 8;
-      out.add(new TensorChunk(t.name(), t.dtype(), shape, i, (int) count, start, offset + start * rowBits / 8,
-          (int) bytes));
+      // A decoded chunk keeps the tensor's stored offset: the decoder finds its rows from chunkStart.
+      long at = decoder == null ? offset + start * rowBits / 8 : offset;
+      out.add(new TensorChunk(name, dtype, shape, i, (int) count, start, at, (int) bytes, decoder));
     }
     return out;
   }
 
-  private static MalformedTensorFileException tooLarge(String file, TensorEntry t, long bytes) {
-    return new MalformedTensorFileException(file, t.name(), "one chunk of this tensor would need " + bytes
+  private static MalformedTensorFileException tooLarge(String file, String name, long bytes) {
+    return new MalformedTensorFileException(file, name, "one chunk of this tensor would need " + bytes
         + " bytes, more than the " + MAX_CHUNK_BYTES + " a Spark binary value holds: a single leading row is "
         + "that large. Read it without the data column, or with the re-shard job, which streams it.");
   }

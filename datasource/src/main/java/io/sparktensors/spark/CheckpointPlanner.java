@@ -1,5 +1,6 @@
 package io.sparktensors.spark;
 
+import io.sparktensors.checkpoint.CheckpointFormat;
 import io.sparktensors.checkpoint.ChunkPlanner;
 import io.sparktensors.checkpoint.FileSlice;
 import io.sparktensors.checkpoint.HfIndex;
@@ -8,9 +9,11 @@ import io.sparktensors.checkpoint.ShardFile;
 import io.sparktensors.checkpoint.SplitPlanner;
 import io.sparktensors.checkpoint.TensorChunk;
 import io.sparktensors.format.MalformedTensorFileException;
-import io.sparktensors.format.safetensors.HeaderReader;
-import io.sparktensors.format.safetensors.SafetensorsHeader;
-import io.sparktensors.format.safetensors.TensorEntry;
+import io.sparktensors.format.StoredTensor;
+import io.sparktensors.format.TensorListing;
+import io.sparktensors.format.safetensors.SafetensorsReader;
+import io.sparktensors.io.CountingInputFile;
+import io.sparktensors.io.HadoopFolderFiles;
 import io.sparktensors.io.HadoopInputFile;
 import io.sparktensors.io.InputFile;
 import io.sparktensors.io.ReadPolicy;
@@ -41,22 +44,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Plans a scan on the driver from headers alone: resolves paths (files, folders, globs, Hugging Face index
- * folders), reads every header in parallel with at most two ranged reads each, checks index folders against
- * their shards, drops tensors the pushed filters exclude, chunks large tensors and packs the chunks into
- * read splits. Driver-only.
+ * folders) into checkpoint files of the scan's format (or of the format each name marks), lists every file
+ * in parallel (a safetensors header takes at most two ranged reads), checks index folders against their
+ * shards, drops tensors the pushed filters exclude, chunks large tensors and packs the chunks into read
+ * splits, grouped by the file that holds their bytes. Driver-only.
  */
 final class CheckpointPlanner {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointPlanner.class);
-  private static final String SAFETENSORS_SUFFIX = ".safetensors";
-  private static final String INDEX_SUFFIX = ".safetensors.index.json";
   /** An index is JSON of a few bytes per tensor; anything larger than this is refused unread. */
   private static final long MAX_INDEX_BYTES = 256L << 20;
 
   /** The planned scan and what planning cost. */
   record Plan(List<ReadSplit> splits, int files, long tensors, long headerBytes, long headerReads) {}
 
-  /** A file to plan, and the index folder it belongs to (null for a file named on its own). */
-  private record Candidate(FileSystem fs, FileStatus status, IndexGroup group) {}
+  /** A file to plan, its format, and the index folder it belongs to (null for a file named on its own). */
+  private record Candidate(FileSystem fs, FileStatus status, CheckpointFormat format, IndexGroup group) {}
 
   /** An index and its folder's listing, so missing shards are found without a request per shard. */
   private static final class IndexGroup {
@@ -79,38 +81,53 @@ final class CheckpointPlanner {
     this.hadoopConf = hadoopConf;
   }
 
-  /** A file whose header was read, and what reading it cost. */
-  record HeaderedFile(ShardFile file, SafetensorsHeader header, long bytesRead, int reads) {}
+  /** A listed checkpoint file, and what listing it cost. */
+  record ListedFile(ShardFile file, CheckpointFormat format, TensorListing listing, long bytesRead, long reads) {}
 
   /**
-   * Resolves the paths and reads every header (in parallel), checking index folders against their shards.
+   * Resolves the paths and lists every file (in parallel), checking index folders against their shards.
    * Files skipped under ignoreCorruptFiles / ignoreMissingFiles are left out.
    */
-  List<HeaderedFile> headers() throws IOException {
+  List<ListedFile> listings() throws IOException {
     List<Candidate> candidates = resolve();
-    List<HeaderReader.Result> headers = readHeaders(candidates);
-    List<HeaderedFile> out = new ArrayList<>();
+    List<ListedFile> listed = listAll(candidates);
+    List<ListedFile> out = new ArrayList<>();
     for (int i = 0; i < candidates.size(); i++) {
-      HeaderReader.Result r = headers.get(i);
+      ListedFile f = listed.get(i);
       Candidate c = candidates.get(i);
       String shardName = c.status.getPath().getName();
-      if (r == null) {
+      if (f == null) {
         if (c.group != null) {
           c.group.skipped.add(shardName);
         }
         continue;
       }
-      SafetensorsHeader h = r.header();
       if (c.group != null) {
-        Set<String> names = new HashSet<>();
-        h.tensors().forEach(t -> names.add(t.name()));
-        c.group.shardTensors.put(shardName, names);
+        c.group.shardTensors.put(shardName, indexedNames(f.listing()));
       }
-      ShardFile file = new ShardFile(c.status.getPath().toString(), c.status.getLen(), h.metadata());
-      out.add(new HeaderedFile(file, h, r.bytesRead(), r.reads()));
+      if (!f.listing().skipped().isEmpty()) {
+        LOG.info("{}: skipped {} values that are not tensors: {}", f.file().location(),
+            f.listing().skipped().size(), f.listing().skipped().subList(0, Math.min(20, f.listing().skipped().size())));
+      }
+      out.add(f);
     }
     verifyIndexes();
     return out;
+  }
+
+  /**
+   * The names an index may list for a file: its tensors, and the names a reader dropped for sharing another
+   * tensor's storage (recorded in the metadata as dropped name to kept name, as safetensors' converter does).
+   */
+  private static Set<String> indexedNames(TensorListing listing) {
+    Set<String> names = new HashSet<>();
+    listing.tensors().forEach(t -> names.add(t.name()));
+    listing.metadata().forEach((k, v) -> {
+      if (names.contains(v)) {
+        names.add(k);
+      }
+    });
+    return names;
   }
 
   Plan plan(TensorFilters filters, boolean readData, int parallelism) {
@@ -119,20 +136,27 @@ final class CheckpointPlanner {
       long tensors = 0;
       long headerBytes = 0;
       long headerReads = 0;
-      List<HeaderedFile> files = headers();
-      for (HeaderedFile f : files) {
+      List<ListedFile> files = listings();
+      for (ListedFile f : files) {
         headerBytes += f.bytesRead();
         headerReads += f.reads();
-        String location = f.file().location();
-        List<TensorChunk> chunks = new ArrayList<>();
-        for (TensorEntry t : f.header().tensors()) {
+        // Chunks go to the file holding their bytes (a TF data shard, ONNX external data), in offset order.
+        Map<String, List<TensorChunk>> byFile = new LinkedHashMap<>();
+        Map<String, Long> lengths = new HashMap<>();
+        for (StoredTensor t : f.listing().tensors()) {
+          String location = t.data().location();
           if (filters.mayMatch(t.name(), t.dtype().code(), location)) {
             tensors++;
-            chunks.addAll(ChunkPlanner.chunks(location, t, f.header().dataStart(), conf.maxChunkBytes()));
+            byFile.computeIfAbsent(location, k -> new ArrayList<>()).addAll(ChunkPlanner.chunks(t,
+                conf.maxChunkBytes()));
+            lengths.put(location, t.data().fileLength());
           }
         }
-        if (!chunks.isEmpty()) {
-          slices.add(new FileSlice(f.file(), chunks));
+        for (Map.Entry<String, List<TensorChunk>> e : byFile.entrySet()) {
+          List<TensorChunk> chunks = e.getValue();
+          chunks.sort(java.util.Comparator.comparingLong(TensorChunk::offset)); // stable: chunks stay in order
+          slices.add(new FileSlice(new ShardFile(e.getKey(), lengths.get(e.getKey()), f.listing().metadata()),
+              chunks));
         }
       }
       List<ReadSplit> splits = SplitPlanner.plan(slices, readData, conf.maxPartitionBytes(),
@@ -166,61 +190,97 @@ final class CheckpointPlanner {
       }
       // Folders and indexes first, so shards a glob also matches join their index's checks.
       Arrays.sort(matches, java.util.Comparator.comparing((FileStatus st) -> !(st.isDirectory()
-          || st.getPath().getName().endsWith(INDEX_SUFFIX))).thenComparing(st -> st.getPath()));
+          || isIndex(st.getPath().getName()))).thenComparing(st -> st.getPath()));
       for (FileStatus status : matches) {
+        String name = status.getPath().getName();
         if (status.isDirectory()) {
           expandFolder(fs, status.getPath(), out);
-        } else if (status.getPath().getName().endsWith(INDEX_SUFFIX)) {
-          expandIndex(fs, status, out);
-        } else {
-          out.putIfAbsent(status.getPath(), new Candidate(fs, status, null));
+        } else if (isIndex(name)) {
+          expandIndex(fs, status, formatOf(name), out);
+        } else if (matches.length == 1 || conf.format() != null || CheckpointFormat.detect(name) != null) {
+          out.putIfAbsent(status.getPath(), new Candidate(fs, status, formatOf(name), null));
         }
       }
     }
     return new ArrayList<>(out.values());
   }
 
+  /** The scan's format, or the one the name marks when the scan reads any format. */
+  private CheckpointFormat formatOf(String fileName) throws IOException {
+    if (conf.format() != null) {
+      return conf.format();
+    }
+    CheckpointFormat f = CheckpointFormat.detect(fileName);
+    if (f == null) {
+      throw new IOException("Cannot tell the format of '" + fileName + "' from its name. Name the format: "
+          + "spark.read.format(\"pytorch\") (or safetensors, tensorflow, keras, onnx, gguf).");
+    }
+    return f;
+  }
+
+  private boolean isIndex(String fileName) {
+    CheckpointFormat f = conf.format() != null ? conf.format() : CheckpointFormat.detect(fileName);
+    return f != null && f.isIndex(fileName);
+  }
+
+  /**
+   * A folder: the format's index when there is one, else every file of the format in it. Reading any
+   * format, the first format (in {@link CheckpointFormat} order) with files in the folder is read, so a
+   * model saved as both safetensors and PyTorch files is read once.
+   */
   private void expandFolder(FileSystem fs, Path folder, Map<Path, Candidate> out) throws IOException {
     FileStatus[] children = fs.listStatus(folder);
     Arrays.sort(children);
-    List<FileStatus> indexes = new ArrayList<>();
-    List<FileStatus> tensorFiles = new ArrayList<>();
-    for (FileStatus child : children) {
-      String name = child.getPath().getName();
-      if (!child.isFile() || name.startsWith(".") || name.startsWith("_")) {
-        continue;
+    List<CheckpointFormat> formats = conf.format() != null ? List.of(conf.format())
+        : Arrays.asList(CheckpointFormat.values());
+    for (CheckpointFormat format : formats) {
+      List<FileStatus> indexes = new ArrayList<>();
+      List<FileStatus> tensorFiles = new ArrayList<>();
+      for (FileStatus child : children) {
+        String name = child.getPath().getName();
+        if (!child.isFile() || name.startsWith(".") || name.startsWith("_")) {
+          continue;
+        }
+        if (format.isIndex(name)) {
+          indexes.add(child);
+        } else if (format.isDataFile(name)) {
+          tensorFiles.add(child);
+        }
       }
-      if (name.endsWith(INDEX_SUFFIX)) {
-        indexes.add(child);
-      } else if (name.endsWith(SAFETENSORS_SUFFIX)) {
-        tensorFiles.add(child);
+      FileStatus index = indexes.stream().filter(s -> s.getPath().getName().equals(format.defaultIndex()))
+          .findFirst().orElse(indexes.size() == 1 ? indexes.get(0) : null);
+      if (index == null && indexes.size() > 1) {
+        throw new IOException("Cannot read folder " + folder + ": it holds several indexes ("
+            + indexes.stream().map(s -> s.getPath().getName()).toList() + "). Name the index file to read.");
+      }
+      if (index != null) {
+        expandIndex(fs, index, children, format, out);
+        return;
+      }
+      if (!tensorFiles.isEmpty()) {
+        for (FileStatus f : tensorFiles) {
+          out.putIfAbsent(f.getPath(), new Candidate(fs, f, format, null));
+        }
+        return;
+      }
+      Path nested = format.nestedFile() == null ? null : new Path(folder, format.nestedFile());
+      if (nested != null && fs.exists(nested)) {
+        FileStatus status = fs.getFileStatus(nested);
+        out.putIfAbsent(status.getPath(), new Candidate(fs, status, format, null));
+        return;
       }
     }
-    FileStatus index = indexes.stream().filter(s -> s.getPath().getName().equals(HfIndex.SAFETENSORS_INDEX))
-        .findFirst().orElse(indexes.size() == 1 ? indexes.get(0) : null);
-    if (index == null && indexes.size() > 1) {
-      throw new IOException("Cannot read folder " + folder + ": it holds several indexes ("
-          + indexes.stream().map(s -> s.getPath().getName()).toList() + "). Name the index file to read.");
-    }
-    if (index != null) {
-      expandIndex(fs, index, children, out);
-      return;
-    }
-    if (tensorFiles.isEmpty()) {
-      throw new FileNotFoundException("Cannot read folder " + folder + ": it holds no *.safetensors file and no "
-          + HfIndex.SAFETENSORS_INDEX + ".");
-    }
-    for (FileStatus f : tensorFiles) {
-      out.putIfAbsent(f.getPath(), new Candidate(fs, f, null));
-    }
+    throw new FileNotFoundException("Cannot read folder " + folder + ": it holds no checkpoint file"
+        + (conf.format() != null ? " of the format " + conf.format().shortName() : "") + " and no index.");
   }
 
-  private void expandIndex(FileSystem fs, FileStatus index, Map<Path, Candidate> out) throws IOException {
-    expandIndex(fs, index, fs.listStatus(index.getPath().getParent()), out);
-  }
-
-  private void expandIndex(FileSystem fs, FileStatus indexStatus, FileStatus[] siblings, Map<Path, Candidate> out)
+  private void expandIndex(FileSystem fs, FileStatus index, CheckpointFormat format, Map<Path, Candidate> out)
       throws IOException {
+    expandIndex(fs, index, fs.listStatus(index.getPath().getParent()), format, out);
+  }
+
+  private void expandIndex(FileSystem fs, FileStatus indexStatus, FileStatus[] siblings, CheckpointFormat format,
+      Map<Path, Candidate> out) throws IOException {
     if (groups.containsKey(indexStatus.getPath())) {
       return; // the same index reached twice (a folder and its index, or a repeated path)
     }
@@ -243,7 +303,7 @@ final class CheckpointPlanner {
         }
         continue; // otherwise verify() names the shard and its first tensor
       }
-      out.putIfAbsent(status.getPath(), new Candidate(fs, status, group));
+      out.putIfAbsent(status.getPath(), new Candidate(fs, status, format, group));
     }
   }
 
@@ -260,8 +320,8 @@ final class CheckpointPlanner {
     return bytes;
   }
 
-  /** Reads all headers in parallel; a null result marks a file skipped under ignoreCorrupt/MissingFiles. */
-  private List<HeaderReader.Result> readHeaders(List<Candidate> candidates) throws IOException {
+  /** Lists all files in parallel; a null result marks a file skipped under ignoreCorrupt/MissingFiles. */
+  private List<ListedFile> listAll(List<Candidate> candidates) throws IOException {
     int threads = Math.min(conf.planningThreads(), Math.max(1, candidates.size()));
     AtomicInteger id = new AtomicInteger();
     ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
@@ -270,12 +330,12 @@ final class CheckpointPlanner {
       return t;
     });
     try {
-      List<Future<HeaderReader.Result>> futures = new ArrayList<>();
+      List<Future<ListedFile>> futures = new ArrayList<>();
       for (Candidate c : candidates) {
-        futures.add(pool.submit(() -> readHeader(c)));
+        futures.add(pool.submit(() -> list(c)));
       }
-      List<HeaderReader.Result> results = new ArrayList<>();
-      for (Future<HeaderReader.Result> f : futures) {
+      List<ListedFile> results = new ArrayList<>();
+      for (Future<ListedFile> f : futures) {
         results.add(f.get());
       }
       return results;
@@ -292,9 +352,27 @@ final class CheckpointPlanner {
     }
   }
 
-  private HeaderReader.Result readHeader(Candidate c) throws IOException {
+  private ListedFile list(Candidate c) throws IOException {
     try {
-      return HeaderReader.read(HadoopInputFile.of(c.fs, c.status), conf.maxHeaderBytes());
+      ShardFile file;
+      TensorListing listing;
+      long bytes;
+      long reads;
+      InputFile input = HadoopInputFile.of(c.fs, c.status);
+      if (c.format == CheckpointFormat.SAFETENSORS) {
+        SafetensorsReader.Listed l = new SafetensorsReader().listCounted(input, conf.limits());
+        listing = l.listing();
+        bytes = l.bytesRead();
+        reads = l.reads();
+      } else {
+        CountingInputFile counted = new CountingInputFile(input);
+        listing = c.format.reader(conf.dequantize()).list(counted,
+            new HadoopFolderFiles(c.fs, c.status.getPath().getParent()), conf.limits());
+        bytes = counted.bytes();
+        reads = counted.reads();
+      }
+      file = new ShardFile(c.status.getPath().toString(), c.status.getLen(), listing.metadata());
+      return new ListedFile(file, c.format, listing, bytes, reads);
     } catch (FileNotFoundException e) {
       if (conf.ignoreMissingFiles()) {
         LOG.warn("Skipping missing file {} (ignoreMissingFiles): {}", c.status.getPath(), e.getMessage());

@@ -1,10 +1,11 @@
 package io.sparktensors.spark;
 
+import io.sparktensors.checkpoint.CheckpointFormat;
 import io.sparktensors.checkpoint.ShardPlan;
 import io.sparktensors.checkpoint.ShardPlanner;
 import io.sparktensors.format.FloatConversion;
+import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.safetensors.HeaderWriter;
-import io.sparktensors.format.safetensors.TensorEntry;
 import io.sparktensors.io.OutputFiles;
 import java.io.IOException;
 import java.io.InputStream;
@@ -71,13 +72,13 @@ public final class CheckpointReshard {
     long start = System.nanoTime();
     Map<String, String> readOptions = new HashMap<>(options.readOptions());
     readOptions.put("path", source);
-    TensorReadConf readConf = TensorReadConf.parse(new CaseInsensitiveStringMap(readOptions));
+    TensorReadConf readConf = TensorReadConf.parse(new CaseInsensitiveStringMap(readOptions), null);
     Map<String, ShardAssembly.Source> sources = new HashMap<>();
     Map<String, String> origins = new HashMap<>();
     List<HeaderWriter.Spec> specs = new ArrayList<>();
     try {
-      for (CheckpointPlanner.HeaderedFile f : new CheckpointPlanner(readConf, conf).headers()) {
-        for (TensorEntry t : f.header().tensors()) {
+      for (CheckpointPlanner.ListedFile f : new CheckpointPlanner(readConf, conf).listings()) {
+        for (StoredTensor t : f.listing().tensors()) {
           String name = options.outputName(t.name());
           if (name == null) {
             continue;
@@ -87,8 +88,7 @@ public final class CheckpointReshard {
             throw new IllegalArgumentException("Two source tensors become '" + name + "' (" + previous + " and "
                 + f.file().location() + " " + t.name() + "): names must stay unique after renaming.");
           }
-          sources.put(name, new ShardAssembly.Source(t.dtype(), List.of(new ShardAssembly.Range(
-              f.file().location(), f.file().length(), f.header().dataStart() + t.begin(), t.byteLength()))));
+          sources.put(name, new ShardAssembly.Source(t.dtype(), List.of(ShardAssembly.Range.of(t))));
           specs.add(new HeaderWriter.Spec(name, FloatConversion.outputDtype(t.dtype(), options.dtype()), t.shape()));
         }
       }
@@ -169,8 +169,8 @@ public final class CheckpointReshard {
     src = matches[0].getPath();
     for (FileStatus s : fs.listStatus(src)) {
       String name = s.getPath().getName();
-      if (!s.isFile() || name.startsWith(".") || name.startsWith("_") || name.endsWith(".safetensors")
-          || name.endsWith(".safetensors.index.json") || name.equals(plan.indexFileName())
+      if (!s.isFile() || name.startsWith(".") || name.startsWith("_") || CheckpointFormat.isTensorFile(name)
+          || name.equals(plan.indexFileName())
           || s.getLen() > MAX_SIDE_FILE_BYTES) {
         continue;
       }

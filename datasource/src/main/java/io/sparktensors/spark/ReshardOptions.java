@@ -103,7 +103,7 @@ public record ReshardOptions(long maxShardSize, DType dtype, Pattern include, Pa
   }
 
   /** The output name of {@code name}, or null when the tensor is not kept. */
-  String outputName(String name) {
+  public String outputName(String name) {
     if ((include != null && !include.matcher(name).find()) || (exclude != null && exclude.matcher(name).find())) {
       return null;
     }

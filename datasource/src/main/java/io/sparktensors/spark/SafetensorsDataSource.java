@@ -1,18 +1,13 @@
 package io.sparktensors.spark;
 
-import java.util.Map;
-import org.apache.spark.sql.connector.catalog.Table;
-import org.apache.spark.sql.connector.catalog.TableProvider;
-import org.apache.spark.sql.connector.expressions.Transform;
+import io.sparktensors.checkpoint.CheckpointFormat;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SQLContext;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.sources.BaseRelation;
 import org.apache.spark.sql.sources.CreatableRelationProvider;
-import org.apache.spark.sql.sources.DataSourceRegister;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.sql.util.CaseInsensitiveStringMap;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
@@ -20,7 +15,7 @@ import scala.jdk.javaapi.CollectionConverters;
  * folders as a table of tensors (see {@link TensorColumns} for the rows and {@link TensorReadOptions} for
  * the options); and {@code df.write.format("safetensors")}, which writes them back as a checkpoint.
  */
-public final class SafetensorsDataSource implements TableProvider, DataSourceRegister, CreatableRelationProvider {
+public final class SafetensorsDataSource extends TensorSource implements CreatableRelationProvider {
   public static final String SHORT_NAME = "safetensors";
 
   @Override
@@ -29,8 +24,8 @@ public final class SafetensorsDataSource implements TableProvider, DataSourceReg
   }
 
   @Override
-  public StructType inferSchema(CaseInsensitiveStringMap options) {
-    return TensorColumns.SCHEMA;
+  protected CheckpointFormat format() {
+    return CheckpointFormat.SAFETENSORS;
   }
 
   /**
@@ -54,11 +49,5 @@ public final class SafetensorsDataSource implements TableProvider, DataSourceReg
         return schema;
       }
     };
-  }
-
-  @Override
-  public Table getTable(StructType schema, Transform[] partitioning, Map<String, String> properties) {
-    String path = properties.getOrDefault("paths", properties.getOrDefault("path", ""));
-    return new TensorTable(SHORT_NAME + " " + path);
   }
 }

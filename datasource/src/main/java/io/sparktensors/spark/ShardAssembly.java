@@ -1,7 +1,12 @@
 package io.sparktensors.spark;
 
+import io.sparktensors.checkpoint.ChunkPlanner;
 import io.sparktensors.checkpoint.ShardOutput;
 import io.sparktensors.checkpoint.ShardPlan;
+import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.format.StoredTensor;
+import io.sparktensors.format.TensorData;
+import io.sparktensors.format.TensorDecoder;
 import io.sparktensors.format.safetensors.DType;
 import io.sparktensors.format.safetensors.TensorEntry;
 import io.sparktensors.io.HadoopInputFile;
@@ -43,8 +48,24 @@ final class ShardAssembly {
 
   private ShardAssembly() {}
 
-  /** A run of a tensor's bytes in a file. */
-  record Range(String file, long fileLength, long offset, long length) implements Serializable {}
+  /**
+   * A run of a tensor's bytes in a file; or, with a decoder, a whole tensor of {@code rows} rows along
+   * dimension 0 that the decoder produces from the file ({@code length} is then the decoded length).
+   */
+  record Range(String file, long fileLength, long offset, long length, TensorDecoder decoder, long rows)
+      implements Serializable {
+
+    Range(String file, long fileLength, long offset, long length) {
+      this(file, fileLength, offset, length, null, 0);
+    }
+
+    /** The range of a listed tensor. */
+    static Range of(StoredTensor t) {
+      TensorData d = t.data();
+      return new Range(d.location(), d.fileLength(), d.offset(), d.length(), d.decoder(),
+          t.rank() == 0 ? 1 : t.dim(0));
+    }
+  }
 
   /** Where an output tensor's bytes come from, in order, and their dtype there. */
   record Source(DType dtype, List<Range> ranges) implements Serializable {
@@ -174,6 +195,10 @@ final class ShardAssembly {
                   .open(ReadPolicy.SEQUENTIAL);
               openFile = r.file();
             }
+            if (r.decoder() != null) {
+              decode(i, r, in);
+              continue;
+            }
             for (long done = 0; done < r.length(); ) {
               byte[] buffer = free.take();
               int n = (int) Math.min(buffer.length, r.length() - done);
@@ -187,6 +212,27 @@ final class ShardAssembly {
         if (in != null) {
           in.close();
         }
+      }
+    }
+
+    /**
+     * Decodes a tensor a buffer's worth of rows at a time. A row larger than a buffer, or a decoder that
+     * cannot start mid-tensor, takes a buffer of its own for that piece.
+     */
+    private void decode(int tensor, Range r, SeekableInput in) throws IOException, InterruptedException {
+      long rowBytes = r.rows() == 0 ? 0 : r.length() / r.rows();
+      long perPiece = !r.decoder().splittable() || rowBytes == 0 ? r.rows()
+          : Math.max(1, COPY_BYTES / rowBytes);
+      for (long row = 0; row < r.rows(); row += perPiece) {
+        long n = Math.min(perPiece, r.rows() - row);
+        long bytes = n * rowBytes;
+        if (bytes > ChunkPlanner.MAX_CHUNK_BYTES) {
+          throw new MalformedTensorFileException(r.file(), null, "a tensor of " + r.length()
+              + " bytes must be decoded whole, more than one buffer holds");
+        }
+        byte[] buffer = bytes <= COPY_BYTES ? free.take() : new byte[(int) bytes];
+        r.decoder().decode(in, row, n, ByteBuffer.wrap(buffer, 0, (int) bytes));
+        full.add(new Piece(tensor, buffer, (int) bytes));
       }
     }
 
@@ -205,7 +251,9 @@ final class ShardAssembly {
     }
 
     void recycle(byte[] buffer) {
-      free.add(buffer);
+      if (buffer.length == COPY_BYTES) {
+        free.add(buffer); // buffers of their own, for one large piece, are left to the collector
+      }
     }
 
     @Override

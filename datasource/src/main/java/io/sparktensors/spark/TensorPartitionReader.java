@@ -179,7 +179,11 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
       if (into.readsData()) {
         SeekableInput in = input(s);
         try {
-          in.readFully(c.offset(), into.dataTarget(i, c.length()));
+          if (c.decoder() == null) {
+            in.readFully(c.offset(), into.dataTarget(i, c.length()));
+          } else {
+            c.decoder().decode(in, c.chunkStart(), c.rows(), into.dataTarget(i, c.length()));
+          }
         } catch (java.io.EOFException e) {
           throw new MalformedTensorFileException(s.file().location(), c.name(), e.getMessage(), e);
         }

@@ -3,7 +3,8 @@ package io.sparktensors.spark;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparktensors.checkpoint.ChunkPlanner;
-import io.sparktensors.format.safetensors.HeaderReader;
+import io.sparktensors.checkpoint.CheckpointFormat;
+import io.sparktensors.format.ReadLimits;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Locale;
@@ -15,8 +16,10 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  * Read options parsed and validated once, on the driver; executors receive this small value.
  *
  * @param paths the paths to read (files, folders, globs)
+ * @param format the format every file is read as, or null to tell each file's format by its name
  */
-public record TensorReadConf(List<String> paths, long maxChunkBytes, long maxHeaderBytes, int batchRows,
+public record TensorReadConf(List<String> paths, CheckpointFormat format, long maxChunkBytes,
+    long maxHeaderBytes, int maxTensors, int maxNesting, boolean dequantize, int batchRows,
     long batchBytes, long maxPartitionBytes, long openCostBytes, boolean ignoreCorruptFiles,
     boolean ignoreMissingFiles, int planningThreads) implements Serializable {
 
@@ -24,14 +27,31 @@ public record TensorReadConf(List<String> paths, long maxChunkBytes, long maxHea
     paths = List.copyOf(paths);
   }
 
-  /** Parses the options against the active session's SQL configuration. */
-  public static TensorReadConf parse(CaseInsensitiveStringMap options) {
+  /** The limits every format reader checks before it allocates. */
+  public ReadLimits limits() {
+    return new ReadLimits(maxHeaderBytes, maxTensors, maxNesting);
+  }
+
+  /**
+   * Parses the options against the active session's SQL configuration.
+   *
+   * @param format the source's format, or null for the source that reads any format
+   */
+  public static TensorReadConf parse(CaseInsensitiveStringMap options, CheckpointFormat format) {
     SQLConf sql = SQLConf.get();
+    String formatOption = options.get(TensorReadOptions.FORMAT);
+    if (format == null && formatOption != null) {
+      format = CheckpointFormat.byName(formatOption.trim());
+    }
     return new TensorReadConf(
         paths(options),
+        format,
         bytes(options, TensorReadOptions.MAX_CHUNK_BYTES, 128L << 20, 1, ChunkPlanner.MAX_CHUNK_BYTES),
-        bytes(options, TensorReadOptions.MAX_HEADER_BYTES, HeaderReader.DEFAULT_MAX_HEADER_BYTES, 8,
+        bytes(options, TensorReadOptions.MAX_HEADER_BYTES, ReadLimits.DEFAULT_MAX_HEADER_BYTES, 8,
             Integer.MAX_VALUE - 8),
+        (int) number(options, TensorReadOptions.MAX_TENSORS, ReadLimits.DEFAULT_MAX_TENSORS, 1, Integer.MAX_VALUE),
+        (int) number(options, TensorReadOptions.MAX_NESTING, ReadLimits.DEFAULT_MAX_NESTING, 1, 100_000),
+        bool(options, TensorReadOptions.DEQUANTIZE, false),
         (int) number(options, TensorReadOptions.BATCH_ROWS, 4096, 1, 1 << 20),
         bytes(options, TensorReadOptions.BATCH_BYTES, 64L << 20, 1, ChunkPlanner.MAX_CHUNK_BYTES),
         bytes(options, TensorReadOptions.MAX_PARTITION_BYTES, sql.filesMaxPartitionBytes(), 1, Long.MAX_VALUE),

@@ -7,8 +7,19 @@ package io.sparktensors.spark;
 public final class TensorReadOptions {
   /** Tensors larger than this are split along dimension 0 into chunks of at most this many bytes. Default 128m. */
   public static final String MAX_CHUNK_BYTES = "maxChunkBytes";
-  /** Largest JSON header accepted, in bytes. Default 100000000 (the reference library's limit). */
+  /**
+   * Largest structure a file may make a reader hold in memory, in bytes: a safetensors JSON header, a pickle,
+   * a TF table, an ONNX model's structure, GGUF metadata. Default 100000000 (the safetensors library's limit).
+   */
   public static final String MAX_HEADER_BYTES = "maxHeaderBytes";
+  /** Most tensors (and archive members) in one file. Default 1000000. */
+  public static final String MAX_TENSORS = "maxTensors";
+  /** Deepest nesting of containers in a file (pickle stacks, protobuf messages, HDF5 groups). Default 256. */
+  public static final String MAX_NESTING = "maxNesting";
+  /** GGUF: dequantize Q8_0 and Q4_0 tensors to F32 (otherwise they are refused). Default false. */
+  public static final String DEQUANTIZE = "dequantize";
+  /** For {@code format("tensors")}: the format of every file, instead of telling it by the file name. */
+  public static final String FORMAT = "format";
   /** Most rows in one columnar batch. Default 4096. */
   public static final String BATCH_ROWS = "batchRows";
   /** Most tensor bytes in one columnar batch (a batch always holds at least one chunk). Default 64m. */

@@ -1,5 +1,6 @@
 package io.sparktensors.spark;
 
+import io.sparktensors.checkpoint.CheckpointFormat;
 import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
@@ -14,9 +15,11 @@ import scala.jdk.javaapi.CollectionConverters;
 /** The tensors of one or more files or checkpoints, as a table. */
 final class TensorTable implements SupportsRead {
   private final String name;
+  private final CheckpointFormat format;
 
-  TensorTable(String name) {
+  TensorTable(String name, CheckpointFormat format) {
     this.name = name;
+    this.format = format;
   }
 
   @Override
@@ -37,7 +40,7 @@ final class TensorTable implements SupportsRead {
   @Override
   public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
     SparkSession spark = SparkSession.active();
-    return new TensorScanBuilder(spark, TensorReadConf.parse(options), hadoopConf(spark, options));
+    return new TensorScanBuilder(spark, TensorReadConf.parse(options, format), hadoopConf(spark, options));
   }
 
   /** As Spark's file sources do: the context's Hadoop settings, then session SQL settings, then the options. */

@@ -4,6 +4,7 @@ import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.format.safetensors.DType;
 import io.sparktensors.spark.CheckpointReshard;
 import io.sparktensors.spark.ReshardOptions;
+import io.sparktensors.spark.TensorsDataSource;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,7 +18,8 @@ import org.apache.spark.sql.SparkSession;
  *
  * <pre>
  * spark-tensors demo
- * spark-tensors inspect PATH [--json] [--hash] [--format safetensors] [--option KEY=VALUE]...
+ * spark-tensors inspect PATH [--json] [--hash] [--format F] [--option KEY=VALUE]...
+ * spark-tensors convert SRC DST [--format F] [--verify] [--max-shard-size 5GB] [--dtype BF16] ...
  * spark-tensors reshard SRC DST [--max-shard-size 5GB] [--dtype BF16] [--include R] [--exclude R] [--rename R=S]
  * spark-tensors bench-write [--size 2g] [--shard-size 500m] [--dir target/bench-write]
  * spark-tensors bench-read [--size 2g] [--shard-size 500m] [--dir target/bench-read] [--repeats 3] [--cold] [--option K=V]
@@ -29,6 +31,10 @@ public final class SparkTensorsCli {
         demo                                   the main job on the bundled checkpoint
         inspect PATH [--json] [--hash] [--format F] [--option KEY=VALUE]...
                                                tensors, dtypes, shapes, bytes, files; --hash adds SHA-256
+                                               (any format: told from the file names, or --format)
+        convert SRC DST [--format F] [--verify] [reshard options]
+                                               any checkpoint format to HF safetensors; --verify compares
+                                               every tensor's bytes with its source afterwards
         reshard SRC DST [--max-shard-size 5GB] [--dtype BF16] [--include REGEX] [--exclude REGEX]
                 [--rename REGEX=REPLACEMENT]... [--prefix model] [--overwrite] [--option KEY=VALUE]...
                                                a new HF checkpoint from SRC: shard size, dtype, tensors, names
@@ -63,13 +69,16 @@ public final class SparkTensorsCli {
         case "inspect" -> {
           boolean json = rest.remove("--json");
           boolean hash = rest.remove("--hash");
-          String format = option(rest, "--format", "safetensors");
+          String format = option(rest, "--format", null);
           Map<String, String> options = readOptions(rest);
+          if (format != null) {
+            options.put("format", format);
+          }
           if (rest.size() != 1) {
             throw new IllegalArgumentException("inspect takes one PATH, got " + rest);
           }
           try (SparkSession spark = session("spark-tensors inspect")) {
-            var tensors = Inspect.tensors(spark, format, rest.get(0), hash, options);
+            var tensors = Inspect.tensors(spark, TensorsDataSource.SHORT_NAME, rest.get(0), hash, options);
             if (json) {
               out.println(Inspect.json(tensors));
             } else {
@@ -91,6 +100,17 @@ public final class SparkTensorsCli {
             if (!r.copiedFiles().isEmpty()) {
               out.println("copied beside it: " + String.join(", ", r.copiedFiles()));
             }
+          }
+        }
+        case "convert" -> {
+          String format = option(rest, "--format", null);
+          boolean verify = rest.remove("--verify");
+          ReshardOptions options = reshardOptions(rest);
+          if (rest.size() != 2) {
+            throw new IllegalArgumentException("convert takes SRC and DST, got " + rest);
+          }
+          try (SparkSession spark = session("spark-tensors convert")) {
+            return Convert.run(spark, rest.get(0), rest.get(1), format, verify, options, out);
           }
         }
         case "bench-write" -> {

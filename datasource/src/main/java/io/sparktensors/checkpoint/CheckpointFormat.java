@@ -1,0 +1,95 @@
+package io.sparktensors.checkpoint;
+
+import io.sparktensors.format.FormatReader;
+import io.sparktensors.format.safetensors.SafetensorsReader;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The checkpoint formats read, with the file names that mark them: data file suffixes and the Hugging Face
+ * index that lists a sharded checkpoint. Formats are listed in the order a folder holding several is read
+ * by: safetensors first, as transformers prefers it.
+ */
+public enum CheckpointFormat {
+  SAFETENSORS(SafetensorsReader.NAME, List.of(".safetensors"), "model.safetensors.index.json",
+      ".safetensors.index.json");
+
+  private final String shortName;
+  private final List<String> suffixes;
+  private final String defaultIndex;
+  private final String indexSuffix;
+
+  CheckpointFormat(String shortName, List<String> suffixes, String defaultIndex, String indexSuffix) {
+    this.shortName = shortName;
+    this.suffixes = suffixes;
+    this.defaultIndex = defaultIndex;
+    this.indexSuffix = indexSuffix;
+  }
+
+  /** The name given to {@code spark.read.format(...)} and to {@code --format}. */
+  public String shortName() {
+    return shortName;
+  }
+
+  /** The index file name transformers writes for this format, or null when it has none. */
+  public String defaultIndex() {
+    return defaultIndex;
+  }
+
+  /** Whether {@code fileName} is a Hugging Face index of this format. */
+  public boolean isIndex(String fileName) {
+    return indexSuffix != null && fileName.endsWith(indexSuffix);
+  }
+
+  /** Whether {@code fileName} is a data file of this format by its name. */
+  public boolean isDataFile(String fileName) {
+    String lower = fileName.toLowerCase(Locale.ROOT);
+    return !isIndex(fileName) && suffixes.stream().anyMatch(lower::endsWith);
+  }
+
+  /**
+   * A file inside a folder of this format that stands for the folder (a SavedModel's variables index),
+   * relative to it, or null.
+   */
+  public String nestedFile() {
+    return null;
+  }
+
+  /** The reader for this format. */
+  public FormatReader reader(boolean dequantize) {
+    return switch (this) {
+      case SAFETENSORS -> new SafetensorsReader();
+    };
+  }
+
+  /** The format named {@code name} (case-insensitive), or an error listing the formats there are. */
+  public static CheckpointFormat byName(String name) {
+    for (CheckpointFormat f : values()) {
+      if (f.shortName.equalsIgnoreCase(name)) {
+        return f;
+      }
+    }
+    throw new IllegalArgumentException("Unknown checkpoint format '" + name + "'. Known formats: "
+        + java.util.Arrays.stream(values()).map(CheckpointFormat::shortName).toList() + ".");
+  }
+
+  /** The format a file name marks (an index or a data file), or null when the name says nothing. */
+  public static CheckpointFormat detect(String fileName) {
+    for (CheckpointFormat f : values()) {
+      if (f.isIndex(fileName)) {
+        return f;
+      }
+    }
+    for (CheckpointFormat f : values()) {
+      if (f.isDataFile(fileName)) {
+        return f;
+      }
+    }
+    return null;
+  }
+
+  /** Whether {@code fileName} is a data file or an index of any format. */
+  public static boolean isTensorFile(String fileName) {
+    return detect(fileName) != null;
+  }
+}
