@@ -1,0 +1,78 @@
+package io.sparktensors.fuzz;
+
+import io.sparktensors.format.FormatReader;
+import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.format.ReadLimits;
+import io.sparktensors.format.StoredTensor;
+import io.sparktensors.format.TensorData;
+import io.sparktensors.format.TensorListing;
+import io.sparktensors.io.FolderFiles;
+import io.sparktensors.io.ReadPolicy;
+import io.sparktensors.io.SeekableInput;
+import io.sparktensors.testing.BytesInputFile;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * The contract every parser of untrusted bytes keeps, as the fuzz tests check it: it returns a valid result
+ * or throws {@link MalformedTensorFileException}; nothing else escapes, nothing hangs, and nothing allocates
+ * more than the input justifies (the fuzz JVMs run with a small heap, so an oversized allocation fails as an
+ * OutOfMemoryError, which is a finding). A listed tensor is also decoded, within a small budget, so decoders
+ * meet the same contract.
+ */
+final class FuzzContract {
+  /** Fuzz inputs are small; limits well below the defaults keep the search in interesting sizes. */
+  static final ReadLimits LIMITS = new ReadLimits(1 << 20, 10_000, 64);
+  /** Decoded bytes per input at most; larger tensors are listed but not decoded. */
+  private static final long DECODE_BUDGET = 1 << 20;
+
+  /** A folder with nothing beside the file: every sibling is missing. */
+  static final FolderFiles EMPTY_FOLDER = (referrer, name) -> {
+    FolderFiles.checkRelative(referrer, name);
+    throw new FileNotFoundException(name);
+  };
+
+  private FuzzContract() {}
+
+  static void check(FormatReader reader, byte[] input) {
+    BytesInputFile file = new BytesInputFile("fuzz-input", input);
+    TensorListing listing;
+    try {
+      listing = reader.list(file, EMPTY_FOLDER, LIMITS);
+    } catch (MalformedTensorFileException | FileNotFoundException expected) {
+      return;
+    } catch (IOException e) {
+      throw new AssertionError("an IOException other than MalformedTensorFileException: " + e, e);
+    }
+    decodeAll(file, listing);
+  }
+
+  private static void decodeAll(BytesInputFile file, TensorListing listing) {
+    long budget = DECODE_BUDGET;
+    try (SeekableInput in = file.open(ReadPolicy.RANDOM)) {
+      for (StoredTensor t : listing.tensors()) {
+        TensorData d = t.data();
+        if (d.length() > budget || !d.location().equals(file.location())) {
+          continue;
+        }
+        budget -= d.length();
+        ByteBuffer out = ByteBuffer.allocate((int) d.length());
+        try {
+          if (d.isPlain()) {
+            in.readFully(d.offset(), out);
+          } else {
+            d.decoder().decode(in, 0, t.rank() == 0 ? 1 : t.dim(0), out);
+          }
+        } catch (MalformedTensorFileException expected) {
+          continue;
+        }
+        if (out.hasRemaining()) {
+          throw new AssertionError("decoding " + t.name() + " left " + out.remaining() + " bytes unwritten");
+        }
+      }
+    } catch (IOException e) {
+      throw new AssertionError("listed data could not be read: " + e, e);
+    }
+  }
+}

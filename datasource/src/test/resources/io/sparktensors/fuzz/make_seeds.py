@@ -1,0 +1,82 @@
+"""Makes the committed seed corpora of the fuzz tests with the reference tools.
+
+Run from this folder with a Python that has safetensors, numpy, torch, onnx and gguf:
+    python make_seeds.py
+Each <Test>Inputs/<method>/ folder receives a few small, valid files of its format; Jazzer mutates them.
+"""
+import io
+import json
+import os
+import zipfile
+
+import numpy as np
+
+
+def put(test, method, name, data):
+    d = os.path.join(test + "Inputs", method)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def safetensors_seeds():
+    from safetensors.numpy import save
+    put("SafetensorsHeaderFuzzTest", "header", "two.safetensors",
+        save({"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b": np.array([1, 2], dtype=np.int64)},
+             metadata={"format": "pt"}))
+    put("SafetensorsHeaderFuzzTest", "header", "scalar.safetensors", save({"s": np.array(3, dtype=np.float16)}))
+    index = {"metadata": {"total_size": 40}, "weight_map": {"a": "model-00001-of-00002.safetensors",
+                                                            "b": "model-00002-of-00002.safetensors"}}
+    put("HfIndexFuzzTest", "index", "index.json", json.dumps(index, indent=2).encode())
+
+
+def torch_seeds():
+    import torch
+    sd = {"w": torch.arange(6, dtype=torch.float32).reshape(2, 3), "b": torch.tensor([1, 2], dtype=torch.int64),
+          "h": torch.ones(3, dtype=torch.bfloat16)}
+    sd["view"] = sd["w"].t()
+    buf = io.BytesIO()
+    torch.save({"state_dict": sd, "epoch": 1}, buf)
+    put("PyTorchFuzzTest", "pytorch", "zip.pt", buf.getvalue())
+    buf = io.BytesIO()
+    torch.save(sd, buf, _use_new_zipfile_serialization=False)
+    put("PyTorchFuzzTest", "pytorch", "legacy.pt", buf.getvalue())
+
+
+def onnx_seeds():
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+    w = numpy_helper.from_array(np.arange(6, dtype=np.float32).reshape(2, 3), name="w")
+    i = helper.make_tensor("i", TensorProto.INT64, [2], [1, -2])
+    h = helper.make_tensor("h", TensorProto.FLOAT16, [2], [np.float16(1).view(np.uint16), 0])
+    const = helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(np.ones(2, np.float32), "c"))
+    graph = helper.make_graph([const], "g", [], [helper.make_tensor_value_info("c", TensorProto.FLOAT, [2])],
+                              initializer=[w, i, h])
+    put("OnnxFuzzTest", "onnx", "model.onnx", helper.make_model(graph).SerializeToString())
+
+
+def gguf_seeds():
+    import gguf
+    path = "seed.gguf"
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_uint32("answer", 42)
+    w.add_string("name", "seed")
+    w.add_array("list", [1, 2, 3])
+    w.add_tensor("a", np.arange(6, dtype=np.float32).reshape(2, 3))
+    w.add_tensor("b", np.ones(4, dtype=np.float16))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    with open(path, "rb") as f:
+        put("GgufFuzzTest", "gguf", "seed.gguf", f.read())
+    os.remove(path)
+
+
+if __name__ == "__main__":
+    safetensors_seeds()
+    for make in (torch_seeds, onnx_seeds, gguf_seeds):
+        try:
+            make()
+        except ImportError as e:
+            print("skipped", make.__name__, e)
