@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 import java.util.zip.CRC32C;
 
 /**
@@ -156,16 +157,24 @@ final class TestBundles {
 
   /** A table of the given data block contents, each with a valid trailer, then metaindex, index and footer. */
   static byte[] table(List<byte[]> dataBlocks) {
+    return table(dataBlocks, 0, index -> index);
+  }
+
+  /**
+   * A table whose data blocks have the compression type {@code type} and whose index entries (separator
+   * key, block handle) pass through {@code indexEdit} first.
+   */
+  static byte[] table(List<byte[]> dataBlocks, int type, UnaryOperator<List<byte[][]>> indexEdit) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     List<byte[][]> index = new ArrayList<>();
     for (int i = 0; i < dataBlocks.size(); i++) {
       byte[] handle = handle(out.size(), dataBlocks.get(i).length);
-      writeBlock(out, dataBlocks.get(i), 0);
+      writeBlock(out, dataBlocks.get(i), type);
       index.add(new byte[][] {("k" + (char) ('a' + i)).getBytes(StandardCharsets.UTF_8), handle});
     }
     byte[] metaindex = handle(out.size(), 8);
     writeBlock(out, block(List.of(), 16), 0);
-    byte[] indexBlock = block(index, 1);
+    byte[] indexBlock = block(indexEdit.apply(index), 1);
     byte[] indexHandle = handle(out.size(), indexBlock.length);
     writeBlock(out, indexBlock, 0);
     byte[] footer = new byte[48];
