@@ -85,7 +85,6 @@ final class TableReader {
       dataBlocks.add(readHandle(at, valueOffset + valueLength, footer, "data"));
     });
     long previousEnd = 0;
-    byte[][] previousKey = {null};
     for (long[] handle : dataBlocks) {
       if (handle[0] < previousEnd) {
         throw fault("the index lists data blocks out of file order or overlapping (a block at " + handle[0]
@@ -94,14 +93,13 @@ final class TableReader {
       int end = checkedBlock(handle, "data");
       previousEnd = end + BLOCK_TRAILER_LENGTH;
       forEachEntry((int) handle[0], end, "data", (key, valueOffset, valueLength) -> {
-        if (previousKey[0] != null && Arrays.compareUnsigned(previousKey[0], key) >= 0) {
+        if (!entries.isEmpty() && Arrays.compareUnsigned(entries.get(entries.size() - 1).key(), key) >= 0) {
           throw fault("the keys are not in strictly increasing order (a key repeats or goes back)");
         }
         if (entries.size() >= maxEntries) {
           throw fault("the index holds more than " + maxEntries + " entries. If the file is trusted, raise "
               + "the read option maxTensors.");
         }
-        previousKey[0] = key;
         entries.add(new Entry(key, valueOffset, valueLength));
       });
     }

@@ -73,7 +73,8 @@ public final class TensorFlowReader implements FormatReader {
     for (TableReader.Entry entry : entries.subList(1, entries.size())) {
       if (entry.key()[0] == 0) {
         // Keys of the slices of a partitioned variable are binary, starting with a 0 byte.
-        listing.skipped.add(MalformedTensorFileException.printable(new String(entry.key(), StandardCharsets.ISO_8859_1))
+        String slice = new String(entry.key(), StandardCharsets.ISO_8859_1);
+        listing.skipped.add(MalformedTensorFileException.printable(slice)
             + ": one slice of a partitioned variable; sliced variables are not supported");
         continue;
       }
@@ -162,15 +163,16 @@ public final class TensorFlowReader implements FormatReader {
         skipped.add(name + ": a partitioned variable saved in " + entry.slices()
             + " slices; sliced variables are not supported");
       } else if (dtype == null) {
-        skipped.add(name + ": " + TensorFlowDTypes.name(entry.dtype()) + (entry.dtype() == TensorFlowDTypes.DT_STRING
-            ? " holds strings, not numbers" : " has no safetensors dtype"));
+        boolean strings = entry.dtype() == TensorFlowDTypes.DT_STRING;
+        skipped.add(name + ": " + TensorFlowDTypes.name(entry.dtype())
+            + (strings ? " holds strings, not numbers" : " has no safetensors dtype"));
       } else {
         String previous = keysByName.putIfAbsent(name, key);
         if (previous != null) {
           throw new MalformedTensorFileException(location, name, "the checkpoint keys '"
-              + MalformedTensorFileException.printable(previous) + "' and '" + MalformedTensorFileException.printable(key)
-              + "' both give this name; tensor names must be unique. Give the variables distinct names and save "
-              + "the checkpoint again.");
+              + MalformedTensorFileException.printable(previous) + "' and '"
+              + MalformedTensorFileException.printable(key) + "' both give this name; tensor names must be "
+              + "unique. Give the variables distinct names and save the checkpoint again.");
         }
         tensors.add(tensor(name, dtype, entry));
       }
