@@ -7,16 +7,14 @@ import io.sparktensors.format.MalformedTensorFileException;
  *
  * @param numShards how many data shards the bundle has
  * @param bigEndian whether tensor bytes are stored big-endian
- * @param producer the bundle format version that wrote it
  */
-record BundleHeader(int numShards, boolean bigEndian, long producer) {
+record BundleHeader(int numShards, boolean bigEndian) {
   /** The newest bundle format version this reader knows (TensorFlow's kTensorBundleVersion). */
   static final long BUNDLE_VERSION = 1;
 
   static BundleHeader parse(ProtoReader p) throws MalformedTensorFileException {
     long numShards = 0;
     long endianness = 0;
-    long producer = 0;
     long minConsumer = 0;
     while (p.hasField()) {
       int field = p.readField();
@@ -27,10 +25,10 @@ record BundleHeader(int numShards, boolean bigEndian, long producer) {
           ProtoReader version = p.readMessageField(field, "VersionDef");
           while (version.hasField()) {
             int f = version.readField();
-            switch (f) {
-              case 1 -> producer = version.readVarintField(f);
-              case 2 -> minConsumer = version.readVarintField(f);
-              default -> version.skipField();
+            if (f == 2) {
+              minConsumer = version.readVarintField(f);
+            } else {
+              version.skipField();
             }
           }
         }
@@ -47,6 +45,6 @@ record BundleHeader(int numShards, boolean bigEndian, long producer) {
       throw p.fault("the bundle needs a reader of format version " + minConsumer + " or later, but this one "
           + "reads version " + BUNDLE_VERSION + "; re-save the checkpoint with an older TensorFlow");
     }
-    return new BundleHeader((int) numShards, endianness == 1, producer);
+    return new BundleHeader((int) numShards, endianness == 1);
   }
 }
