@@ -282,7 +282,7 @@ public final class GgufReader implements FormatReader {
     }
     long stored;
     if (type.plain != null) {
-      stored = type.plain.byteSize(elements);
+      stored = bytes(location, name, elements, type.plain.bits() / 8);
     } else if (!type.dequantizable()) {
       throw new MalformedTensorFileException(location, name, "it is stored as " + type + ", a quantization this "
           + "reader does not decode (only Q8_0 and Q4_0, with the dequantize option). Convert the model to F16, "
@@ -294,7 +294,7 @@ public final class GgufReader implements FormatReader {
       throw new MalformedTensorFileException(location, name, "its innermost dimension " + (ggufDims.length == 0
           ? 1 : ggufDims[0]) + " is not a multiple of the " + type + " block of " + type.blockElements);
     } else {
-      stored = elements / type.blockElements * type.blockBytes;
+      stored = bytes(location, name, elements / type.blockElements, type.blockBytes);
     }
     if (offset < 0 || offset % alignment != 0) {
       throw new MalformedTensorFileException(location, name, "its offset " + Long.toUnsignedString(offset)
@@ -306,6 +306,15 @@ public final class GgufReader implements FormatReader {
           + "file is truncated.");
     }
     return new Info(name, shape, elements, type, dataStart + offset, stored);
+  }
+
+  private static long bytes(String location, String name, long units, int unitBytes)
+      throws MalformedTensorFileException {
+    try {
+      return Math.multiplyExact(units, unitBytes);
+    } catch (ArithmeticException e) {
+      throw new MalformedTensorFileException(location, name, "its size in bytes overflows 64 bits");
+    }
   }
 
   private static void checkOverlaps(String location, List<Info> infos) throws MalformedTensorFileException {

@@ -250,6 +250,7 @@ class GgufReaderTest {
     assertEquals("t", malformed(oneTensor(0, 0, 4, new long[100]), "100 dimensions").tensor().orElseThrow());
     malformed(oneTensor(0, 0, 4, 1L << 32, 1L << 32), "overflow 64 bits");
     malformed(oneTensor(0, 0, 4, -1), "beyond 63 bits");
+    malformed(oneTensor(0, 0, 4, 1L << 61), "size in bytes overflows 64 bits");
     malformed(oneTensor(0, 0, 12, 4), "beyond the end of the file");
     malformed(oneTensor(0, 1L << 62, 16, 4), "beyond the end of the file");
     malformed(oneTensor(0, 8, 64, 4), "not a multiple of the alignment 32");
@@ -272,12 +273,44 @@ class GgufReaderTest {
     assertTrue(e.getMessage().contains("maxHeaderBytes"), e.getMessage());
   }
 
-  @Test
-  void everyPrefixOfAFileIsMalformed() throws IOException {
-    byte[] whole = Gguf.header(2, 2).kv("general.architecture", Gguf.STRING).str("llama")
+  private static byte[] smallFile() {
+    return Gguf.header(2, 2).kv("general.architecture", Gguf.STRING).str("llama")
         .kv("tokens", Gguf.ARRAY).u32(Gguf.STRING).u64(2).str("a").str("b")
         .tensor("a", 0, 0, 2, 2).tensor("q", 8, 32, 32).pad(32).raw(new byte[16]).pad(32).le(HALF, 2)
         .raw(new byte[32]).build();
+  }
+
+  @Test
+  void corruptBytesGiveOnlyMalformedFiles() throws IOException {
+    byte[] whole = smallFile();
+    for (int i = 0; i < whole.length; i++) {
+      for (int v : new int[] {0, 0xff, 0x80, 0x7f, whole[i] ^ 1}) {
+        byte[] bad = whole.clone();
+        bad[i] = (byte) v;
+        BytesInputFile file = new BytesInputFile("m.gguf", bad);
+        try {
+          TensorListing listing = DEQUANTIZE.list(file, NO_FOLDER, ReadLimits.DEFAULTS);
+          try (var in = file.open(io.sparktensors.io.ReadPolicy.RANDOM)) {
+            for (StoredTensor t : listing.tensors()) {
+              ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(t.data().length()));
+              if (t.data().isPlain()) {
+                in.readFully(t.data().offset(), out);
+              } else {
+                t.data().decoder().decode(in, 0, t.rank() == 0 ? 1 : t.dim(0), out);
+              }
+              assertEquals(0, out.remaining(), t.name());
+            }
+          }
+        } catch (MalformedTensorFileException expected) {
+          // the only exception a corrupt file may cause
+        }
+      }
+    }
+  }
+
+  @Test
+  void everyPrefixOfAFileIsMalformed() throws IOException {
+    byte[] whole = smallFile();
     assertEquals(2, DEQUANTIZE.list(new BytesInputFile("m.gguf", whole), NO_FOLDER, ReadLimits.DEFAULTS)
         .tensors().size());
     for (int n = 0; n < whole.length; n++) {
