@@ -56,14 +56,6 @@ public final class StructureInput {
     return fileLength - position;
   }
 
-  /** Moves to {@code newPosition}, which must lie inside the file (or at its end). */
-  public void seek(long newPosition) throws MalformedTensorFileException {
-    if (newPosition < 0 || newPosition > fileLength) {
-      throw fault("a structure points to byte " + newPosition + ", outside the file of " + fileLength + " bytes");
-    }
-    position = newPosition;
-  }
-
   /** Skips {@code n} bytes without reading them. */
   public void skip(long n) throws MalformedTensorFileException {
     if (n < 0 || n > remaining()) {

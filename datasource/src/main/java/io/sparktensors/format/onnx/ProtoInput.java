@@ -27,10 +27,6 @@ final class ProtoInput {
     return in.position();
   }
 
-  long fileLength() {
-    return in.fileLength();
-  }
-
   /** The next tag before {@code end}, or -1 at {@code end}. */
   long readTag(long end) throws IOException {
     if (in.position() >= end) {
