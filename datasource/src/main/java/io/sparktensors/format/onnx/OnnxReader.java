@@ -1,0 +1,553 @@
+package io.sparktensors.format.onnx;
+
+import io.sparktensors.format.FormatReader;
+import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.format.ReadLimits;
+import io.sparktensors.format.StoredTensor;
+import io.sparktensors.format.StructureInput;
+import io.sparktensors.format.TensorData;
+import io.sparktensors.format.TensorListing;
+import io.sparktensors.format.onnx.OnnxDataType.Storage;
+import io.sparktensors.format.onnx.TensorFields.Run;
+import io.sparktensors.io.FolderFiles;
+import io.sparktensors.io.InputFile;
+import io.sparktensors.io.ReadPolicy;
+import io.sparktensors.io.SeekableInput;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Lists the weights of an ONNX model ({@code .onnx}): the graph's initializers and the tensors of its
+ * {@code Constant} nodes, including those of subgraphs (If, Loop and Scan bodies). The protobuf is walked
+ * with positioned reads and tensor payloads are jumped over, so a model with gigabytes of inline weights
+ * costs only its structure in memory (at most {@code maxHeaderBytes}).
+ *
+ * <p>Values in {@code raw_data}, {@code float_data} and {@code double_data} are listed as plain ranges of the
+ * .onnx file; values in external data as plain ranges of the sibling file named by {@code location} (resolved
+ * through {@link FolderFiles}, never outside the folder); values in the packed varint fields
+ * {@code int32_data}, {@code int64_data} and {@code uint64_data} through a non-splittable decoder.
+ *
+ * <p>Skipped and reported: STRING, COMPLEX128 and 2- and 4-bit tensors, sparse initializers, Constants given
+ * as {@code value_float(s)}, {@code value_int(s)}, {@code value_string(s)} or {@code sparse_value}, tensors
+ * whose values are unpacked or split into segments, training graphs and model-local functions. Names must be
+ * unique across the model: two tensors of one name are an error, as ONNX requires.
+ *
+ * <p>Metadata: {@code onnx.ir_version}, {@code onnx.producer_name}, {@code onnx.producer_version},
+ * {@code onnx.domain}, {@code onnx.model_version}, {@code onnx.opset_import} (e.g. {@code "ai.onnx:17"}),
+ * {@code onnx.graph_name} when present, and the model's {@code metadata_props} under their own keys.
+ */
+public final class OnnxReader implements FormatReader {
+  /** numpy's limit on dimensions; no ONNX runtime goes further, and it keeps hostile shapes small. */
+  static final int MAX_RANK = 64;
+
+  // Field numbers from onnx.proto.
+  private static final int MODEL_IR_VERSION = 1;
+  private static final int MODEL_PRODUCER_NAME = 2;
+  private static final int MODEL_PRODUCER_VERSION = 3;
+  private static final int MODEL_DOMAIN = 4;
+  private static final int MODEL_VERSION = 5;
+  private static final int MODEL_GRAPH = 7;
+  private static final int MODEL_OPSET_IMPORT = 8;
+  private static final int MODEL_METADATA_PROPS = 14;
+  private static final int MODEL_TRAINING_INFO = 20;
+  private static final int MODEL_FUNCTIONS = 25;
+  private static final int GRAPH_NODE = 1;
+  private static final int GRAPH_NAME = 2;
+  private static final int GRAPH_INITIALIZER = 5;
+  private static final int GRAPH_SPARSE_INITIALIZER = 15;
+  private static final int NODE_OUTPUT = 2;
+  private static final int NODE_OP_TYPE = 4;
+  private static final int NODE_ATTRIBUTE = 5;
+  private static final int NODE_DOMAIN = 7;
+  private static final int ATTR_NAME = 1;
+  private static final int ATTR_T = 5;
+  private static final int ATTR_G = 6;
+  private static final int ATTR_GRAPHS = 11;
+  private static final int TENSOR_DIMS = 1;
+  private static final int TENSOR_DATA_TYPE = 2;
+  private static final int TENSOR_SEGMENT = 3;
+  private static final int TENSOR_NAME = 8;
+  private static final int TENSOR_RAW_DATA = 9;
+  private static final int TENSOR_EXTERNAL_DATA = 13;
+  private static final int TENSOR_DATA_LOCATION = 14;
+  private static final int SPARSE_VALUES = 1;
+  private static final int ENTRY_KEY = 1;
+  private static final int ENTRY_VALUE = 2;
+  private static final int OPSET_DOMAIN = 1;
+  private static final int OPSET_VERSION = 2;
+  private static final int LOCATION_EXTERNAL = 1;
+  /** Constant attributes that hold a value other than a dense tensor. */
+  private static final Set<String> OTHER_CONSTANT_FORMS = Set.of("sparse_value", "value_float", "value_floats",
+      "value_int", "value_ints", "value_string", "value_strings");
+
+  @Override
+  public String name() {
+    return "onnx";
+  }
+
+  @Override
+  public TensorListing list(InputFile file, FolderFiles folder, ReadLimits limits) throws IOException {
+    long length = file.length();
+    try (SeekableInput in = file.open(ReadPolicy.RANDOM)) {
+      Walk walk = new Walk(file.location(), length, folder, limits,
+          new ProtoInput(new StructureInput(in, file.location(), length, limits.maxHeaderBytes())));
+      walk.model();
+      return new TensorListing(file.location(), walk.tensors, walk.metadata(), walk.skipped);
+    }
+  }
+
+  /** The state of one listing. */
+  private static final class Walk {
+    private final String location;
+    private final long fileLength;
+    private final FolderFiles folder;
+    private final ReadLimits limits;
+    private final ProtoInput p;
+    private final List<StoredTensor> tensors = new ArrayList<>();
+    private final List<String> skipped = new ArrayList<>();
+    private final Set<String> names = new HashSet<>();
+    private final Map<String, String> facts = new LinkedHashMap<>();
+    private final Map<String, String> props = new LinkedHashMap<>();
+    private final Map<String, InputFile> externalFiles = new HashMap<>();
+    private final Map<String, Long> externalLengths = new HashMap<>();
+
+    Walk(String location, long fileLength, FolderFiles folder, ReadLimits limits, ProtoInput p) {
+      this.location = location;
+      this.fileLength = fileLength;
+      this.folder = folder;
+      this.limits = limits;
+      this.p = p;
+    }
+
+    Map<String, String> metadata() {
+      Map<String, String> all = new LinkedHashMap<>(facts);
+      props.forEach(all::putIfAbsent);
+      return all;
+    }
+
+    void model() throws IOException {
+      boolean sawGraph = false;
+      List<String> opsets = new ArrayList<>();
+      long end = fileLength;
+      long tag;
+      while ((tag = p.readTag(end)) >= 0) {
+        switch (ProtoInput.field(tag)) {
+          case MODEL_IR_VERSION -> facts.put("onnx.ir_version", Long.toString(varint(tag, end, "ir_version")));
+          case MODEL_PRODUCER_NAME -> facts.put("onnx.producer_name", string(tag, end, "producer_name"));
+          case MODEL_PRODUCER_VERSION -> facts.put("onnx.producer_version", string(tag, end, "producer_version"));
+          case MODEL_DOMAIN -> facts.put("onnx.domain", string(tag, end, "domain"));
+          case MODEL_VERSION -> facts.put("onnx.model_version", Long.toString(varint(tag, end, "model_version")));
+          case MODEL_GRAPH -> {
+            sawGraph = true;
+            graph(message(tag, end, "graph", 2), "graph", 2);
+          }
+          case MODEL_OPSET_IMPORT -> opsets.add(opset(message(tag, end, "opset_import", 2)));
+          case MODEL_METADATA_PROPS -> entry(message(tag, end, "metadata_props", 2), props);
+          case MODEL_TRAINING_INFO -> skipOnce(tag, end, "training_info: training graphs are not read");
+          case MODEL_FUNCTIONS -> skipOnce(tag, end, "functions: Constants inside model-local functions are "
+              + "not read");
+          default -> p.skipValue(tag, end);
+        }
+      }
+      if (!sawGraph) {
+        throw p.fault("it has no graph, so it is not an ONNX model (or is an empty one)");
+      }
+      if (!opsets.isEmpty()) {
+        facts.put("onnx.opset_import", String.join(", ", opsets));
+      }
+    }
+
+    private void graph(long end, String path, int depth) throws IOException {
+      long tag;
+      while ((tag = p.readTag(end)) >= 0) {
+        switch (ProtoInput.field(tag)) {
+          case GRAPH_NODE -> node(message(tag, end, "node", depth + 1), path, depth + 1);
+          case GRAPH_INITIALIZER -> {
+            TensorFields t = tensor(message(tag, end, "initializer", depth + 1), depth + 1);
+            add(t, t.name(), path + ".initializer");
+          }
+          case GRAPH_SPARSE_INITIALIZER -> {
+            String name = sparseName(message(tag, end, "sparse_initializer", depth + 1), depth + 1);
+            report(path + ".sparse_initializer '" + name + "': sparse tensors are not supported");
+          }
+          case GRAPH_NAME -> {
+            String name = string(tag, end, "graph name");
+            if (depth == 2) {
+              facts.put("onnx.graph_name", name);
+            }
+          }
+          default -> p.skipValue(tag, end);
+        }
+      }
+    }
+
+    private void node(long end, String path, int depth) throws IOException {
+      String output = null;
+      String opType = "";
+      String domain = "";
+      Map<String, TensorFields> attributeTensors = new LinkedHashMap<>();
+      List<String> attributeNames = new ArrayList<>();
+      long tag;
+      while ((tag = p.readTag(end)) >= 0) {
+        switch (ProtoInput.field(tag)) {
+          case NODE_OUTPUT -> {
+            if (output == null) {
+              output = string(tag, end, "node output");
+            } else {
+              p.skipValue(tag, end);
+            }
+          }
+          case NODE_OP_TYPE -> opType = string(tag, end, "op_type");
+          case NODE_DOMAIN -> domain = string(tag, end, "node domain");
+          case NODE_ATTRIBUTE -> attribute(message(tag, end, "attribute", depth + 1), path, depth + 1, attributeTensors,
+              attributeNames);
+          default -> p.skipValue(tag, end);
+        }
+      }
+      if (!opType.equals("Constant") || !(domain.isEmpty() || domain.equals("ai.onnx"))) {
+        return;
+      }
+      String where = path + ".node Constant '" + (output == null ? "" : output) + "'";
+      TensorFields value = attributeTensors.get("value");
+      if (value != null) {
+        add(value, output != null && !output.isEmpty() ? output : value.name(), where);
+        return;
+      }
+      for (String a : attributeNames) {
+        if (OTHER_CONSTANT_FORMS.contains(a)) {
+          report(where + ": its " + a + " attribute is not a dense tensor");
+          return;
+        }
+      }
+      report(where + ": it has no value attribute");
+    }
+
+    /** Reads an attribute: its tensor (kept by name) and its subgraphs (walked). */
+    private void attribute(long end, String path, int depth, Map<String, TensorFields> tensorsByName,
+        List<String> attributeNames) throws IOException {
+      String name = "";
+      TensorFields t = null;
+      long tag;
+      while ((tag = p.readTag(end)) >= 0) {
+        switch (ProtoInput.field(tag)) {
+          case ATTR_NAME -> name = string(tag, end, "attribute name");
+          case ATTR_T -> t = tensor(message(tag, end, "attribute tensor", depth + 1), depth + 1);
+          case ATTR_G, ATTR_GRAPHS -> graph(message(tag, end, "subgraph", depth + 1), path + "/" + (name.isEmpty()
+              ? "subgraph" : name), depth + 1);
+          default -> p.skipValue(tag, end);
+        }
+      }
+      attributeNames.add(name);
+      if (t != null) {
+        tensorsByName.put(name, t);
+      }
+    }
+
+    private TensorFields tensor(long end, int depth) throws IOException {
+      String name = "";
+      long dataType = 0;
+      long[] dims = new long[0];
+      Run raw = null;
+      Run typed = null;
+      int typedField = 0;
+      boolean external = false;
+      Map<String, String> externalData = new LinkedHashMap<>();
+      String unsupported = null;
+      long tag;
+      while ((tag = p.readTag(end)) >= 0) {
+        int field = ProtoInput.field(tag);
+        switch (field) {
+          case TENSOR_DIMS -> dims = dims(tag, end, dims, name);
+          case TENSOR_DATA_TYPE -> dataType = varint(tag, end, "data_type");
+          case TENSOR_NAME -> name = string(tag, end, "tensor name");
+          case TENSOR_RAW_DATA -> raw = run(tag, end, "raw_data");
+          case TENSOR_DATA_LOCATION -> external = varint(tag, end, "data_location") == LOCATION_EXTERNAL;
+          case TENSOR_EXTERNAL_DATA -> entry(message(tag, end, "external_data", depth + 1), externalData);
+          case TENSOR_SEGMENT -> {
+            unsupported = "its values are split into segments, which are not supported";
+            p.skipValue(tag, end);
+          }
+          case 4, 5, 7, 10, 11 -> {
+            String fieldName = Storage.fieldName(field);
+            if (ProtoInput.wire(tag) != ProtoInput.LEN) {
+              unsupported = "its " + fieldName + " is stored unpacked (one tag per value), which is not "
+                  + "supported; re-save the model with the onnx library, which packs it";
+              p.skipValue(tag, end);
+            } else if (typed == null) {
+              typed = run(tag, end, fieldName);
+              typedField = field;
+            } else if (typedField == field) {
+              unsupported = "its " + fieldName + " is split into several runs, which is not supported; re-save "
+                  + "the model with the onnx library, which writes one";
+              p.skipValue(tag, end);
+            } else {
+              throw tensorFault(name, "it holds values in both " + Storage.fieldName(typedField) + " and "
+                  + fieldName);
+            }
+          }
+          default -> p.skipValue(tag, end);
+        }
+      }
+      return new TensorFields(name, dataType, dims, raw, typed, typedField, external, externalData, unsupported);
+    }
+
+    /** Appends one packed or unpacked {@code dims} field. */
+    private long[] dims(long tag, long end, long[] dims, String tensor) throws IOException {
+      long[] out = dims;
+      long fieldEnd = end;
+      boolean packed = ProtoInput.wire(tag) == ProtoInput.LEN;
+      if (packed) {
+        long n = p.readLength(end);
+        fieldEnd = p.position() + n;
+      } else if (ProtoInput.wire(tag) != ProtoInput.VARINT) {
+        throw tensorFault(tensor, "its dims field has wire type " + ProtoInput.wire(tag) + ", not a varint");
+      }
+      do {
+        long d = p.readVarint(fieldEnd);
+        if (d < 0) {
+          throw tensorFault(tensor, "it has the negative dimension " + d);
+        }
+        if (out.length == MAX_RANK) {
+          throw tensorFault(tensor, "it has more than " + MAX_RANK + " dimensions");
+        }
+        out = Arrays.copyOf(out, out.length + 1);
+        out[out.length - 1] = d;
+      } while (packed && p.position() < fieldEnd);
+      return out;
+    }
+
+    private String sparseName(long end, int depth) throws IOException {
+      String name = "";
+      long tag;
+      while ((tag = p.readTag(end)) >= 0) {
+        if (ProtoInput.field(tag) == SPARSE_VALUES) {
+          name = tensor(message(tag, end, "sparse values", depth + 1), depth + 1).name();
+        } else {
+          p.skipValue(tag, end);
+        }
+      }
+      return name;
+    }
+
+    private String opset(long end) throws IOException {
+      String domain = "";
+      long version = 0;
+      long tag;
+      while ((tag = p.readTag(end)) >= 0) {
+        switch (ProtoInput.field(tag)) {
+          case OPSET_DOMAIN -> domain = string(tag, end, "opset domain");
+          case OPSET_VERSION -> version = varint(tag, end, "opset version");
+          default -> p.skipValue(tag, end);
+        }
+      }
+      return (domain.isEmpty() ? "ai.onnx" : domain) + ":" + version;
+    }
+
+    /** Reads a StringStringEntryProto into {@code into}. */
+    private void entry(long end, Map<String, String> into) throws IOException {
+      String key = "";
+      String value = "";
+      long tag;
+      while ((tag = p.readTag(end)) >= 0) {
+        switch (ProtoInput.field(tag)) {
+          case ENTRY_KEY -> key = string(tag, end, "entry key");
+          case ENTRY_VALUE -> value = string(tag, end, "entry value");
+          default -> p.skipValue(tag, end);
+        }
+      }
+      into.put(key, value);
+    }
+
+    private void skipOnce(long tag, long end, String report) throws IOException {
+      p.skipValue(tag, end);
+      if (!skipped.contains(report)) {
+        report(report);
+      }
+    }
+
+    private void report(String what) throws MalformedTensorFileException {
+      checkCount();
+      skipped.add(what);
+    }
+
+    private void checkCount() throws MalformedTensorFileException {
+      if (tensors.size() + skipped.size() >= limits.maxTensors()) {
+        throw p.fault("it holds more than " + limits.maxTensors() + " tensors. If the file is trusted, raise "
+            + "the read option maxTensors.");
+      }
+    }
+
+    /** Lists one tensor, or reports why it is skipped. */
+    private void add(TensorFields t, String name, String where) throws IOException {
+      if (name == null || name.isEmpty()) {
+        report(where + ": a tensor without a name");
+        return;
+      }
+      if (!names.add(name)) {
+        throw tensorFault(name, "two tensors (initializers or Constant outputs) have this name, but ONNX names "
+            + "must be unique. Fix the exporter or rename one.");
+      }
+      String printable = MalformedTensorFileException.printable(name);
+      OnnxDataType type = OnnxDataType.of(t.dataType());
+      if (type == null || type.dtype == null) {
+        report(where + " '" + printable + "': " + (type == null ? "unknown ONNX data type " + t.dataType()
+            : type + " tensors are not supported"));
+      } else if (t.unsupported() != null) {
+        report(where + " '" + printable + "': " + t.unsupported());
+      } else {
+        checkCount();
+        tensors.add(new StoredTensor(name, type.dtype, t.dims(), data(t, name, type)));
+      }
+    }
+
+    private TensorData data(TensorFields t, String name, OnnxDataType type) throws IOException {
+      long elements;
+      long bytes;
+      try {
+        elements = 1;
+        for (long d : t.dims()) {
+          elements = Math.multiplyExact(elements, d);
+        }
+        bytes = type.dtype.byteSize(elements);
+      } catch (ArithmeticException e) {
+        throw tensorFault(name, "its shape " + Arrays.toString(t.dims()) + " overflows 64 bits");
+      }
+      if (t.external()) {
+        return external(t, name, bytes);
+      }
+      if (t.raw() != null && t.typed() != null) {
+        throw tensorFault(name, "it holds values in both raw_data and " + Storage.fieldName(t.typedField()));
+      }
+      if (t.raw() != null) {
+        checkSize(name, "raw_data", t.raw().length(), bytes, t);
+        return TensorData.plain(location, fileLength, t.raw().offset(), bytes);
+      }
+      if (t.typed() == null) {
+        if (elements != 0) {
+          throw tensorFault(name, "it holds no values but its shape " + Arrays.toString(t.dims()) + " needs "
+              + elements);
+        }
+        return TensorData.plain(location, fileLength, 0, 0);
+      }
+      String fieldName = Storage.fieldName(t.typedField());
+      if (t.typedField() != type.storage.field) {
+        throw tensorFault(name, "its values are in " + fieldName + ", which does not hold " + type
+            + " values (" + Storage.fieldName(type.storage.field) + " does)");
+      }
+      Run run = t.typed();
+      if (!type.storage.varints()) {
+        checkSize(name, fieldName, run.length(), bytes, t);
+        return TensorData.plain(location, fileLength, run.offset(), bytes);
+      }
+      // Each varint takes 1 to 10 bytes; the exact count is checked when the values are decoded.
+      if (run.length() < elements || run.length() / 10 > elements) {
+        throw tensorFault(name, "its " + fieldName + " has " + run.length() + " bytes, which cannot hold the "
+            + elements + " values its shape " + Arrays.toString(t.dims()) + " needs");
+      }
+      long rows = t.dims().length == 0 ? 1 : t.dims()[0];
+      return new TensorData(location, fileLength, run.offset(), bytes, new VarintDecoder(location, name,
+          run.offset(), run.length(), rows, elements, type.dtype.bits() / 8, type.min, type.max));
+    }
+
+    private void checkSize(String name, String field, long stored, long needed, TensorFields t)
+        throws MalformedTensorFileException {
+      if (stored != needed) {
+        throw tensorFault(name, "its " + field + " has " + stored + " bytes but its shape "
+            + Arrays.toString(t.dims()) + " needs " + needed + ". The file is corrupt.");
+      }
+    }
+
+    private TensorData external(TensorFields t, String name, long bytes) throws IOException {
+      String where = t.externalData().get("location");
+      if (where == null) {
+        throw tensorFault(name, "its data is EXTERNAL but external_data has no location");
+      }
+      long offset = number(t, name, "offset", 0);
+      long length = number(t, name, "length", bytes);
+      if (length != bytes) {
+        throw tensorFault(name, "its external length " + length + " differs from the " + bytes
+            + " bytes its shape " + Arrays.toString(t.dims()) + " needs");
+      }
+      InputFile data = externalFiles.get(where);
+      if (data == null) {
+        data = folder.resolve(location, where);
+        externalFiles.put(where, data);
+        externalLengths.put(where, data.length());
+      }
+      long dataLength = externalLengths.get(where);
+      if (offset > dataLength || length > dataLength - offset) {
+        throw tensorFault(name, "its external range " + offset + "+" + length + " lies beyond the end of '"
+            + MalformedTensorFileException.printable(where) + "' (" + dataLength + " bytes). The data file is "
+            + "truncated or belongs to another model.");
+      }
+      return TensorData.plain(data.location(), dataLength, offset, length);
+    }
+
+    private long number(TensorFields t, String name, String key, long absent)
+        throws MalformedTensorFileException {
+      String text = t.externalData().get(key);
+      if (text == null) {
+        return absent;
+      }
+      try {
+        long v = Long.parseLong(text.trim());
+        if (v >= 0) {
+          return v;
+        }
+      } catch (NumberFormatException e) {
+        // reported below with the text
+      }
+      throw tensorFault(name, "its external " + key + " '" + MalformedTensorFileException.printable(text)
+          + "' is not a non-negative integer");
+    }
+
+    // Typed field reads: a wire type that does not fit the field is a corrupt file.
+
+    /** Enters a nested message at {@code depth} (the model is 1) and returns its end. */
+    private long message(long tag, long end, String what, int depth) throws IOException {
+      expect(tag, ProtoInput.LEN, what);
+      if (depth > limits.maxNesting()) {
+        throw p.fault("its messages nest deeper than the limit of " + limits.maxNesting() + " (at a " + what
+            + " field at byte " + p.position() + "). If the file is trusted, raise the read option maxNesting.");
+      }
+      long n = p.readLength(end);
+      return p.position() + n;
+    }
+
+    private String string(long tag, long end, String what) throws IOException {
+      expect(tag, ProtoInput.LEN, what);
+      return p.readString(end);
+    }
+
+    private long varint(long tag, long end, String what) throws IOException {
+      expect(tag, ProtoInput.VARINT, what);
+      return p.readVarint(end);
+    }
+
+    private Run run(long tag, long end, String what) throws IOException {
+      expect(tag, ProtoInput.LEN, what);
+      long n = p.readLength(end);
+      Run r = new Run(p.position(), n);
+      p.skip(n);
+      return r;
+    }
+
+    private void expect(long tag, int wire, String what) throws MalformedTensorFileException {
+      if (ProtoInput.wire(tag) != wire) {
+        throw p.fault("the " + what + " field at byte " + p.position() + " has wire type " + ProtoInput.wire(tag)
+            + " where " + wire + " belongs. The file is corrupt or not an ONNX model.");
+      }
+    }
+
+    private MalformedTensorFileException tensorFault(String tensor, String what) {
+      return new MalformedTensorFileException(location, tensor == null || tensor.isEmpty() ? null : tensor, what);
+    }
+  }
+}
