@@ -229,7 +229,8 @@ final class HdfStorage implements HdfBackingStorage {
       root = c;
     }
     String reason = root instanceof StackOverflowError ? "its structure nests or loops too deeply"
-        : root.getClass().getSimpleName() + ": " + MalformedTensorFileException.printable(String.valueOf(root.getMessage()));
+        : root.getClass().getSimpleName() + ": "
+            + MalformedTensorFileException.printable(String.valueOf(root.getMessage()));
     String fault = unsupported
         ? "it uses an HDF5 feature that cannot be read (" + reason + "). Re-save the weights with Keras or h5py "
             + "defaults."

@@ -236,7 +236,7 @@ public final class KerasReader implements FormatReader {
             + ", is not a number or boolean");
         return;
       }
-      if (d.isEmpty()) {
+      if (d.isScalar() && d.isEmpty()) {
         skipped.add(path + ": it has no data (an HDF5 null dataspace)");
         return;
       }
