@@ -214,7 +214,9 @@ public final class KerasReader implements FormatReader {
             }
             continue;
           }
-          listed.add(path);
+          if (!listed.add(path)) {
+            continue; // listed twice in weight_names: one tensor
+          }
           String name = stripZero(weight);
           addTensor(names.contains(name) ? layer + "/" + name : name, path, d);
         }
