@@ -1,7 +1,11 @@
 package io.sparktensors.checkpoint;
 
 import io.sparktensors.format.FormatReader;
+import io.sparktensors.format.gguf.GgufReader;
+import io.sparktensors.format.keras.KerasReader;
+import io.sparktensors.format.onnx.OnnxReader;
 import io.sparktensors.format.safetensors.SafetensorsReader;
+import io.sparktensors.format.tensorflow.TensorFlowReader;
 import java.util.List;
 import java.util.Locale;
 
@@ -12,7 +16,13 @@ import java.util.Locale;
  */
 public enum CheckpointFormat {
   SAFETENSORS(SafetensorsReader.NAME, List.of(".safetensors"), "model.safetensors.index.json",
-      ".safetensors.index.json");
+      ".safetensors.index.json"),
+  /** A TF checkpoint's {@code <prefix>.index} (a SavedModel folder: its {@code variables/variables.index}). */
+  TENSORFLOW("tensorflow", List.of(".index"), null, null),
+  /** Keras 2 {@code .h5} models and weights, Keras 3 {@code .weights.h5}. */
+  KERAS("keras", List.of(".h5", ".hdf5"), null, null),
+  ONNX("onnx", List.of(".onnx"), null, null),
+  GGUF("gguf", List.of(".gguf"), null, null);
 
   private final String shortName;
   private final List<String> suffixes;
@@ -52,13 +62,17 @@ public enum CheckpointFormat {
    * relative to it, or null.
    */
   public String nestedFile() {
-    return null;
+    return this == TENSORFLOW ? "variables/variables.index" : null;
   }
 
   /** The reader for this format. */
   public FormatReader reader(boolean dequantize) {
     return switch (this) {
       case SAFETENSORS -> new SafetensorsReader();
+      case TENSORFLOW -> new TensorFlowReader();
+      case KERAS -> new KerasReader();
+      case ONNX -> new OnnxReader();
+      case GGUF -> new GgufReader(dequantize);
     };
   }
 
