@@ -27,19 +27,25 @@ final class FuzzContract {
   /** Decoded bytes per input at most; larger tensors are listed but not decoded. */
   private static final long DECODE_BUDGET = 1 << 20;
 
-  /** A folder with nothing beside the file: every sibling is missing. */
-  static final FolderFiles EMPTY_FOLDER = (referrer, name) -> {
-    FolderFiles.checkRelative(referrer, name);
-    throw new FileNotFoundException(name);
-  };
-
   private FuzzContract() {}
 
   static void check(FormatReader reader, byte[] input) {
-    BytesInputFile file = new BytesInputFile("fuzz-input", input);
+    check(reader, input, "fuzz-input");
+  }
+
+  /**
+   * Lists {@code input} as a file named {@code fileName}; every file it refers to (TF data shards, ONNX
+   * external data) is the input itself, so the fuzzer reaches the code that reads them.
+   */
+  static void check(FormatReader reader, byte[] input, String fileName) {
+    BytesInputFile file = new BytesInputFile(fileName, input);
+    FolderFiles itself = (referrer, name) -> {
+      FolderFiles.checkRelative(referrer, name);
+      return file;
+    };
     TensorListing listing;
     try {
-      listing = reader.list(file, EMPTY_FOLDER, LIMITS);
+      listing = reader.list(file, itself, LIMITS);
     } catch (MalformedTensorFileException | FileNotFoundException expected) {
       return;
     } catch (IOException e) {

@@ -1,8 +1,10 @@
 """Makes the committed seed corpora of the fuzz tests with the reference tools.
 
-Run from this folder with a Python that has safetensors, numpy, torch, onnx and gguf:
+Run from this folder with a Python that has safetensors, numpy, torch, onnx, gguf and h5py:
     python make_seeds.py
 Each <Test>Inputs/<method>/ folder receives a few small, valid files of its format; Jazzer mutates them.
+The TF seed is the bundle index tf.saved_model.save wrote in ../shared/fixtures/reference/tf-savedmodel
+(TensorFlow is too large to install for this); the script copies it when that folder is there.
 """
 import io
 import json
@@ -73,10 +75,33 @@ def gguf_seeds():
     os.remove(path)
 
 
+def keras_seeds():
+    import h5py
+    path = "seed.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = [b"dense"]
+        f.attrs["keras_version"] = b"2.15.0"
+        g = f.create_group("dense")
+        g.attrs["weight_names"] = [b"dense/kernel:0", b"dense/bias:0"]
+        g.create_dataset("dense/kernel:0", data=np.arange(6, dtype=np.float32).reshape(2, 3))
+        g.create_dataset("dense/bias:0", data=np.zeros(3, dtype=">f4"))
+        f.create_dataset("chunked", data=np.ones((4, 2), dtype=np.float16), chunks=(2, 2), compression="gzip")
+    with open(path, "rb") as f:
+        put("KerasFuzzTest", "keras", "seed.h5", f.read())
+    os.remove(path)
+
+
+def tf_seeds():
+    src = os.path.join("..", "..", "..", "..", "..", "..", "..", "..", "shared", "fixtures", "reference",
+                       "tf-savedmodel", "saved_model", "variables", "variables.index")
+    with open(src, "rb") as f:
+        put("TensorFlowFuzzTest", "tensorflow", "variables.index", f.read())
+
+
 if __name__ == "__main__":
     safetensors_seeds()
-    for make in (torch_seeds, onnx_seeds, gguf_seeds):
+    for make in (torch_seeds, onnx_seeds, gguf_seeds, keras_seeds, tf_seeds):
         try:
             make()
-        except ImportError as e:
+        except (ImportError, OSError) as e:
             print("skipped", make.__name__, e)

@@ -7,6 +7,7 @@ import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
 import io.jhdf.api.Link;
 import io.jhdf.api.Node;
+import io.jhdf.api.dataset.ChunkedDataset;
 import io.jhdf.api.dataset.ContiguousDataset;
 import io.jhdf.links.ExternalLink;
 import io.sparktensors.format.FormatReader;
@@ -61,6 +62,8 @@ public final class KerasReader implements FormatReader {
    * little under 2 GiB.
    */
   public static final long MAX_ASSEMBLED_BYTES = Integer.MAX_VALUE - 8;
+  /** A chunk may exceed its dataset by this much (h5py pads small datasets' chunks). */
+  private static final long MIN_CHUNK_SLACK_BYTES = 1 << 20;
 
   private static final String MODEL_WEIGHTS = "model_weights";
   private static final String LAYER_NAMES = "layer_names";
@@ -294,12 +297,34 @@ public final class KerasReader implements FormatReader {
             + "read whole, and only up to " + MAX_ASSEMBLED_BYTES + " bytes. Re-save it contiguous and "
             + "uncompressed (the h5py and Keras default).");
       }
+      if (d instanceof ChunkedDataset c) {
+        checkChunkShape(path, c.getChunkDimensions(), element.size(), bytes);
+      }
       long budget = Math.addExact(limits.maxHeaderBytes(), d.getStorageInBytes());
       HdfDatasetDecoder decoder = new HdfDatasetDecoder(location, name, start, length, path, budget, rowBytes,
           bytes, element.size(), element.bigEndian());
       // Readers visit a file in offset order: the object header stands in for the scattered chunks.
       long offset = start + Math.min(Math.max(0, d.getAddress() + baseAddress), length);
       return new TensorData(location, fileLength, offset, bytes, decoder);
+    }
+
+    /**
+     * jHDF allocates per chunk in proportion to the chunk's declared element count, so a chunk may hold no
+     * more than the dataset itself (and a little slack for edge chunks): a hostile chunk shape would
+     * otherwise allocate without bound before a byte of data is read. (A fuzzing finding.)
+     */
+    private void checkChunkShape(String path, int[] chunk, int elementSize, long datasetBytes) {
+      long elements = 1;
+      for (int c : chunk) {
+        if (c <= 0) {
+          throw fault(path, "a chunk dimension is " + c + "; chunk dimensions must be positive");
+        }
+        elements = Math.multiplyExact(elements, (long) c);
+        if (elements * elementSize > Math.max(datasetBytes, 0) * 2 + MIN_CHUNK_SLACK_BYTES) {
+          throw fault(path, "its chunks (" + java.util.Arrays.toString(chunk) + " elements) are larger than "
+              + "the whole dataset of " + datasetBytes + " bytes. The file is corrupt.");
+        }
+      }
     }
 
     private boolean hasListAttribute(Node node, String name) {
