@@ -75,7 +75,9 @@ final class Pickled {
    * A tensor as a {@code _rebuild_tensor*} call describes it; checked against its storage when it is listed.
    *
    * @param elementType the tensor's dtype (the storage's, or the explicit one of {@code _rebuild_tensor_v3})
-   * @param offset, size, stride in elements
+   * @param offset the first element in the storage
+   * @param size the shape
+   * @param stride the strides, in elements
    */
   record Tensor(Storage storage, ElementType elementType, long offset, long[] size, long[] stride) {}
 }

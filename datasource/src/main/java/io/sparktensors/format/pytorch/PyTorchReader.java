@@ -23,6 +23,7 @@ import io.sparktensors.io.SeekableInput;
 import java.io.EOFException;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -165,23 +166,23 @@ public final class PyTorchReader implements FormatReader {
   private Loaded readLegacy(String location, SeekableInput in, long length, ReadLimits limits)
       throws IOException {
     PickleInput pickles = new PickleInput(location, in, 0, Math.min(length, limits.maxHeaderBytes()));
-    Object magic = RestrictedUnpickler.load(pickles, limits, RestrictedUnpickler.NO_PERSISTENT_IDS);
+    Object magic = RestrictedUnpickler.load(pickles, limits, null);
     if (!LEGACY_MAGIC.equals(magic)) {
       throw fault(location, "it starts with a pickle that is not torch.save's magic number, so it is not a"
           + " PyTorch checkpoint. Check the file's format.");
     }
-    Object version = RestrictedUnpickler.load(pickles, limits, RestrictedUnpickler.NO_PERSISTENT_IDS);
+    Object version = RestrictedUnpickler.load(pickles, limits, null);
     if (!Long.valueOf(LEGACY_PROTOCOL_VERSION).equals(version)) {
       throw fault(location, "its legacy protocol version is " + printable(String.valueOf(version))
           + ", not " + LEGACY_PROTOCOL_VERSION + ". Load and save it again with a current torch.");
     }
-    Object sysInfo = RestrictedUnpickler.load(pickles, limits, RestrictedUnpickler.NO_PERSISTENT_IDS);
+    Object sysInfo = RestrictedUnpickler.load(pickles, limits, null);
     if (!(sysInfo instanceof PyDict d && d.items.get("little_endian") instanceof Boolean)) {
       throw fault(location, "its system-info pickle lacks the little_endian flag. The file is corrupt.");
     }
     StorageTable storages = new StorageTable(location, length, true, limits);
     Object root = RestrictedUnpickler.load(pickles, limits, storages);
-    Object keys = RestrictedUnpickler.load(pickles, limits, RestrictedUnpickler.NO_PERSISTENT_IDS);
+    Object keys = RestrictedUnpickler.load(pickles, limits, null);
     if (!(keys instanceof PyList list) || !list.items.stream().allMatch(k -> k instanceof String)) {
       throw fault(location, "its storage key list is not a list of strings. The file is corrupt.");
     }
@@ -199,7 +200,7 @@ public final class PyTorchReader implements FormatReader {
         throw truncated(location, key);
       }
       in.readFully(position, count, 0, count.length);
-      long n = Long.reverseBytes(java.nio.ByteBuffer.wrap(count).getLong());
+      long n = Long.reverseBytes(ByteBuffer.wrap(count).getLong());
       if (n != s.numel()) {
         throw fault(location, "storage '" + printable(key) + "' holds " + Long.toUnsignedString(n)
             + " elements in the file but the pickle declares " + s.numel() + ". The file is corrupt.");

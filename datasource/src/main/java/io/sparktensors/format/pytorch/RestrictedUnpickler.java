@@ -49,11 +49,6 @@ final class RestrictedUnpickler {
     Object load(Tuple pid, long offset) throws MalformedTensorFileException;
   }
 
-  /** A loader for pickles that must not hold persistent ids. */
-  static final PersistentLoader NO_PERSISTENT_IDS = (pid, offset) -> {
-    throw new IllegalStateException("unreachable");
-  };
-
   private final PickleInput in;
   private final ReadLimits limits;
   private final PersistentLoader loader;
@@ -70,7 +65,11 @@ final class RestrictedUnpickler {
     this.marks = new int[limits.maxNesting()];
   }
 
-  /** Runs one pickle from the current position of {@code in} to its STOP and returns its value. */
+  /**
+   * Runs one pickle from the current position of {@code in} to its STOP and returns its value.
+   *
+   * @param loader resolves persistent ids, or null for a pickle that must hold none
+   */
   static Object load(PickleInput in, ReadLimits limits, PersistentLoader loader) throws IOException {
     return new RestrictedUnpickler(in, limits, loader).run();
   }
@@ -157,7 +156,7 @@ final class RestrictedUnpickler {
         }
         case 'Q' -> { // BINPERSID
           Object pid = pop();
-          if (!(pid instanceof Tuple t) || loader == NO_PERSISTENT_IDS) {
+          if (!(pid instanceof Tuple t) || loader == null) {
             throw fault("a persistent id appears where none may be (BINPERSID)");
           }
           push(loader.load(t, opcodeOffset));

@@ -15,10 +15,12 @@ import io.sparktensors.format.TensorListing;
 import io.sparktensors.format.pytorch.TorchBytes.Member;
 import io.sparktensors.format.pytorch.TorchBytes.Pickle;
 import io.sparktensors.io.LocalFolderFiles;
+import io.sparktensors.io.LocalInputFile;
 import io.sparktensors.testing.BytesInputFile;
 import io.sparktensors.testing.StoredTensors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +48,7 @@ class PyTorchHostileTest {
   private TensorListing listOnDisk(byte[] file) throws IOException {
     Path p = tmp.resolve("t.pt");
     Files.write(p, file);
-    return READER.list(new io.sparktensors.io.LocalInputFile(p), new LocalFolderFiles(tmp), ReadLimits.DEFAULTS);
+    return READER.list(new LocalInputFile(p), new LocalFolderFiles(tmp), ReadLimits.DEFAULTS);
   }
 
   private String refused(byte[] file) {
@@ -194,7 +196,7 @@ class PyTorchHostileTest {
     byte[] zip = TorchBytes.zip(List.of(tooLong, new Member("a/data/0", SIX_FLOATS)), false);
     // Let the first member's compressed size claim the second member's bytes too.
     int cd = indexOf(zip, new byte[] {0x50, 0x4b, 0x01, 0x02});
-    ByteBuffer.wrap(zip).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(cd + 20, pickle.length + 40)
+    ByteBuffer.wrap(zip).order(ByteOrder.LITTLE_ENDIAN).putInt(cd + 20, pickle.length + 40)
         .putInt(cd + 24, pickle.length + 40);
     assertContains(refused(zip), "overlap");
   }
