@@ -1,0 +1,178 @@
+package io.sparktensors.format.pytorch;
+
+import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.format.ReadLimits;
+import io.sparktensors.format.pytorch.Pickled.Opaque;
+import io.sparktensors.format.pytorch.Pickled.PyDict;
+import io.sparktensors.format.pytorch.Pickled.PyList;
+import io.sparktensors.format.pytorch.Pickled.Tensor;
+import io.sparktensors.format.pytorch.Pickled.Tuple;
+import java.util.AbstractMap.SimpleImmutableEntry;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Finds the tensors in an unpickled object tree, each named by its path: dict keys and list indexes joined
+ * with ".". A bare tensor as the whole pickle is named {@value #BARE_TENSOR_NAME}. When every tensor lives
+ * under one top-level key whose value is a dict (a checkpoint's {@code state_dict} or {@code model}), that
+ * key is dropped from the names. Everything that is not a tensor is reported as skipped ("epoch: int").
+ * Iterative, bounded by {@code maxNesting} in depth and {@code maxTensors} in tensors; a container reached
+ * twice is walked once.
+ */
+final class TensorPaths {
+  /** The name of a tensor that is the whole pickle. */
+  static final String BARE_TENSOR_NAME = "tensor";
+  /** Skipped values listed one by one; the rest are counted. */
+  static final int MAX_SKIPPED_LISTED = 1000;
+  private static final String ROOT = "<root>";
+
+  /** The tensors by name, in pickle order, and the values skipped. */
+  record Found(Map<String, Tensor> tensors, List<String> skipped) {}
+
+  private record Node(String path, String top, Object value, int depth) {}
+
+  private final String file;
+  private final ReadLimits limits;
+  private final List<Node> tensors = new ArrayList<>();
+  private final List<String> skipped = new ArrayList<>();
+  private long skippedCount;
+
+  private TensorPaths(String file, ReadLimits limits) {
+    this.file = file;
+    this.limits = limits;
+  }
+
+  static Found find(String file, Object root, ReadLimits limits) throws MalformedTensorFileException {
+    return new TensorPaths(file, limits).walk(root);
+  }
+
+  private Found walk(Object root) throws MalformedTensorFileException {
+    if (root instanceof Tensor t) {
+      return new Found(Map.of(BARE_TENSOR_NAME, t), List.of());
+    }
+    Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    Deque<Node> pending = new ArrayDeque<>();
+    pending.push(new Node("", null, root, 0));
+    while (!pending.isEmpty()) {
+      Node n = pending.pop();
+      Object v = n.value();
+      List<Map.Entry<String, Object>> children = children(v);
+      if (children == null) {
+        leaf(n);
+        continue;
+      }
+      if (!seen.add(v)) {
+        skip(n.path(), "the same " + RestrictedUnpickler.typeName(v) + " again; its tensors are listed once");
+        continue;
+      }
+      if (n.depth() >= limits.maxNesting()) {
+        throw new MalformedTensorFileException(file, null, "the pickle nests containers deeper than "
+            + limits.maxNesting() + " levels at '" + MalformedTensorFileException.printable(n.path())
+            + "'. If the file is trusted, raise the read option maxNesting.");
+      }
+      for (int i = children.size() - 1; i >= 0; i--) {
+        Map.Entry<String, Object> c = children.get(i);
+        String path = n.path().isEmpty() ? c.getKey() : n.path() + "." + c.getKey();
+        pending.push(new Node(path, n.top() == null ? c.getKey() : n.top(), c.getValue(), n.depth() + 1));
+      }
+    }
+    if (skippedCount > skipped.size()) {
+      skipped.add("... and " + (skippedCount - skipped.size()) + " more values that are not tensors");
+    }
+    return new Found(names(root), skipped);
+  }
+
+  private void leaf(Node n) throws MalformedTensorFileException {
+    Object v = n.value();
+    String path = n.path().isEmpty() ? ROOT : n.path();
+    if (v instanceof Tensor t && t.elementType().unsupported() != null) {
+      skip(path, t.elementType().unsupported());
+    } else if (v instanceof Tensor) {
+      if (tensors.size() >= limits.maxTensors()) {
+        throw new MalformedTensorFileException(file, null, "it holds more than " + limits.maxTensors()
+            + " tensors. If the file is trusted, raise the read option maxTensors.");
+      }
+      tensors.add(n);
+    } else if (v instanceof Opaque o && o.type().equals("quantized tensor")) {
+      skip(path, "quantized tensors have no safetensors dtype");
+    } else {
+      skip(path, RestrictedUnpickler.typeName(v));
+    }
+  }
+
+  private void skip(String path, String why) {
+    skippedCount++;
+    if (skipped.size() < MAX_SKIPPED_LISTED) {
+      skipped.add(path + ": " + why);
+    }
+  }
+
+  /** Tensor names, without the top-level key when all tensors share it and it holds a dict. */
+  private Map<String, Tensor> names(Object root) throws MalformedTensorFileException {
+    String wrapper = tensors.isEmpty() ? null : tensors.get(0).top();
+    for (Node n : tensors) {
+      if (!n.top().equals(wrapper) || n.path().equals(wrapper)) {
+        wrapper = null;
+        break;
+      }
+    }
+    boolean drop = wrapper != null && root instanceof PyDict d && d.items.get(key(d, wrapper)) instanceof PyDict;
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (Node n : tensors) {
+      String name = drop ? n.path().substring(wrapper.length() + 1) : n.path();
+      if (out.put(name, (Tensor) n.value()) != null) {
+        throw new MalformedTensorFileException(file, name, "two tensors have this name (dict keys joined"
+            + " with '.' collide); rename one of them and save again");
+      }
+    }
+    return out;
+  }
+
+  /** The key of {@code d} whose path segment is {@code segment}. */
+  private static Object key(PyDict d, String segment) {
+    for (Object k : d.items.keySet()) {
+      if (segment(k).equals(segment)) {
+        return k;
+      }
+    }
+    return null;
+  }
+
+  /** A container's children as (path segment, value), or null for a leaf. */
+  private static List<Map.Entry<String, Object>> children(Object v) {
+    List<Object> items;
+    if (v instanceof PyDict d) {
+      List<Map.Entry<String, Object>> out = new ArrayList<>(d.items.size());
+      d.items.forEach((k, x) -> out.add(new SimpleImmutableEntry<>(segment(k), x)));
+      return out;
+    } else if (v instanceof PyList l) {
+      items = l.items;
+    } else if (v instanceof Tuple t) {
+      items = t.items;
+    } else {
+      return null;
+    }
+    List<Map.Entry<String, Object>> out = new ArrayList<>(items.size());
+    for (int i = 0; i < items.size(); i++) {
+      out.add(new SimpleImmutableEntry<>(Integer.toString(i), items.get(i)));
+    }
+    return out;
+  }
+
+  /** A dict key as a path segment, as Python's str() shows it. */
+  private static String segment(Object key) {
+    if (key == null) {
+      return "None";
+    } else if (key instanceof Boolean b) {
+      return b ? "True" : "False";
+    }
+    return key.toString();
+  }
+}
