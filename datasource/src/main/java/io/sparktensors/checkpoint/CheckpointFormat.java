@@ -4,6 +4,7 @@ import io.sparktensors.format.FormatReader;
 import io.sparktensors.format.gguf.GgufReader;
 import io.sparktensors.format.keras.KerasReader;
 import io.sparktensors.format.onnx.OnnxReader;
+import io.sparktensors.format.pytorch.PyTorchReader;
 import io.sparktensors.format.safetensors.SafetensorsReader;
 import io.sparktensors.format.tensorflow.TensorFlowReader;
 import java.util.List;
@@ -17,10 +18,12 @@ import java.util.Locale;
 public enum CheckpointFormat {
   SAFETENSORS(SafetensorsReader.NAME, List.of(".safetensors"), "model.safetensors.index.json",
       ".safetensors.index.json"),
+  /** {@code torch.save} files; sharded with {@code pytorch_model.bin.index.json}. */
+  PYTORCH(PyTorchReader.NAME, List.of(".bin", ".pt", ".pth"), "pytorch_model.bin.index.json", ".bin.index.json"),
   /** A TF checkpoint's {@code <prefix>.index} (a SavedModel folder: its {@code variables/variables.index}). */
   TENSORFLOW("tensorflow", List.of(".index"), null, null),
-  /** Keras 2 {@code .h5} models and weights, Keras 3 {@code .weights.h5}. */
-  KERAS("keras", List.of(".h5", ".hdf5"), null, null),
+  /** Keras 2 {@code .h5} models and weights, Keras 3 {@code .weights.h5} and {@code .keras} archives. */
+  KERAS("keras", List.of(".h5", ".hdf5", ".keras"), null, null),
   ONNX("onnx", List.of(".onnx"), null, null),
   GGUF("gguf", List.of(".gguf"), null, null);
 
@@ -69,6 +72,7 @@ public enum CheckpointFormat {
   public FormatReader reader(boolean dequantize) {
     return switch (this) {
       case SAFETENSORS -> new SafetensorsReader();
+      case PYTORCH -> new PyTorchReader();
       case TENSORFLOW -> new TensorFlowReader();
       case KERAS -> new KerasReader();
       case ONNX -> new OnnxReader();

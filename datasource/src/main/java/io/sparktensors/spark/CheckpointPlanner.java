@@ -11,6 +11,7 @@ import io.sparktensors.checkpoint.TensorChunk;
 import io.sparktensors.format.MalformedTensorFileException;
 import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.TensorListing;
+import io.sparktensors.format.pytorch.PyTorchReader;
 import io.sparktensors.format.safetensors.SafetensorsReader;
 import io.sparktensors.io.CountingInputFile;
 import io.sparktensors.io.HadoopFolderFiles;
@@ -243,7 +244,7 @@ final class CheckpointPlanner {
         }
         if (format.isIndex(name)) {
           indexes.add(child);
-        } else if (format.isDataFile(name)) {
+        } else if (format.isDataFile(name) && (conf.format() != null || isOfFormat(fs, child, format))) {
           tensorFiles.add(child);
         }
       }
@@ -272,6 +273,22 @@ final class CheckpointPlanner {
     }
     throw new FileNotFoundException("Cannot read folder " + folder + ": it holds no checkpoint file"
         + (conf.format() != null ? " of the format " + conf.format().shortName() : "") + " and no index.");
+  }
+
+  /**
+   * Whether a file whose name fits several formats is of {@code format}: a {@code .bin} beside an ONNX
+   * model holds its external data, not a PyTorch checkpoint. Only PyTorch names are ambiguous; telling
+   * them costs one small read.
+   */
+  private static boolean isOfFormat(FileSystem fs, FileStatus file, CheckpointFormat format) throws IOException {
+    if (format != CheckpointFormat.PYTORCH) {
+      return true;
+    }
+    byte[] start = new byte[(int) Math.min(4, file.getLen())];
+    try (SeekableInput in = HadoopInputFile.of(fs, file).open(ReadPolicy.RANDOM)) {
+      in.readFully(0, start, 0, start.length);
+    }
+    return PyTorchReader.looksLikeTorchFile(start);
   }
 
   private void expandIndex(FileSystem fs, FileStatus index, CheckpointFormat format, Map<Path, Candidate> out)

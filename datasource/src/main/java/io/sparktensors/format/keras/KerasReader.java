@@ -16,6 +16,8 @@ import io.sparktensors.format.ReadLimits;
 import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.TensorData;
 import io.sparktensors.format.TensorListing;
+import io.sparktensors.format.zip.ZipDirectory;
+import io.sparktensors.format.zip.ZipMember;
 import io.sparktensors.io.FolderFiles;
 import io.sparktensors.io.InputFile;
 import io.sparktensors.io.ReadPolicy;
@@ -65,6 +67,8 @@ public final class KerasReader implements FormatReader {
   /** A chunk may exceed its dataset by this much (h5py pads small datasets' chunks). */
   private static final long MIN_CHUNK_SLACK_BYTES = 1 << 20;
 
+  /** The weights member of a Keras 3 {@code .keras} archive. */
+  public static final String ARCHIVE_WEIGHTS = "model.weights.h5";
   private static final String MODEL_WEIGHTS = "model_weights";
   private static final String LAYER_NAMES = "layer_names";
   private static final String WEIGHT_NAMES = "weight_names";
@@ -74,9 +78,32 @@ public final class KerasReader implements FormatReader {
     return "keras";
   }
 
+  /**
+   * Lists an HDF5 file, or a Keras 3 {@code .keras} zip archive through its {@value #ARCHIVE_WEIGHTS}
+   * member (which Keras stores uncompressed, so its tensors are byte ranges of the archive).
+   */
   @Override
   public TensorListing list(InputFile file, FolderFiles folder, ReadLimits limits) throws IOException {
-    return list(file, 0, file.length(), limits);
+    long fileLength = file.length();
+    byte[] start = new byte[(int) Math.min(4, fileLength)];
+    ZipMember weights = null;
+    try (SeekableInput in = file.open(ReadPolicy.RANDOM)) {
+      in.readFully(0, start, 0, start.length);
+      if (ZipDirectory.looksLikeZip(start)) {
+        ZipDirectory zip = ZipDirectory.read(file.location(), in, fileLength, limits);
+        weights = zip.member(ARCHIVE_WEIGHTS);
+        if (weights == null || !weights.isStored()) {
+          throw new MalformedTensorFileException(file.location(), null, weights == null
+              ? "this zip archive holds no " + ARCHIVE_WEIGHTS + "; it is not a Keras 3 .keras file"
+              : "its " + ARCHIVE_WEIGHTS + " is compressed; Keras stores it uncompressed. Extract it and read "
+                  + "the .weights.h5 file.");
+        }
+      }
+    } catch (java.io.EOFException e) {
+      throw new MalformedTensorFileException(file.location(), null, "the file is truncated: " + e.getMessage(), e);
+    }
+    return weights == null ? list(file, 0, fileLength, limits)
+        : list(file, weights.dataOffset(), weights.uncompressedSize(), limits);
   }
 
   /**

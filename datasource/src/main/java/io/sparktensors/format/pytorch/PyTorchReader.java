@@ -43,9 +43,10 @@ import java.util.Map;
  * <p>The pickle is read by a {@link RestrictedUnpickler}: protocol 2, an exact allowlist of torch globals,
  * nothing imported or called. Tensors are named by their path in the object tree (see {@link TensorPaths};
  * a bare tensor is named {@value TensorPaths#BARE_TENSOR_NAME}); other values are reported in
- * {@link TensorListing#skipped()}, as are complex128 and quantized tensors. Tensors sharing storage are
- * reduced as safetensors' converter does ({@link SharedStorages}); the listing metadata holds
- * {@code "format": "pt"} and each dropped name mapped to the name kept, like {@code convert.py}'s metadata.
+ * {@link TensorListing#skipped()}, as are complex128 and quantized tensors. Tied tensors (one storage, the
+ * same view) keep one name as safetensors' converter does ({@link SharedStorages}, which also says where
+ * it keeps more than convert.py); the listing metadata holds {@code "format": "pt"} and each dropped name
+ * mapped to the name kept, like {@code convert.py}'s metadata.
  *
  * <p>A contiguous little-endian view is a plain byte range; a strided view or a big-endian storage (zip
  * {@code byteorder} "big") is read through a {@link StorageViewDecoder}. The legacy format's storages are
@@ -63,6 +64,15 @@ public final class PyTorchReader implements FormatReader {
   /** The byteorder record holds "little" or "big". */
   private static final int MAX_BYTEORDER_BYTES = 16;
   private static final int PICKLE_PROTO = 0x80;
+
+  /**
+   * Whether a file's first bytes could start a {@code torch.save} file: a zip archive, or the legacy
+   * format's leading pickle. Used to tell PyTorch {@code .bin} files from other {@code .bin} files (ONNX
+   * external data) in a folder.
+   */
+  public static boolean looksLikeTorchFile(byte[] start) {
+    return ZipDirectory.looksLikeZip(start) || (start.length >= 2 && (start[0] & 0xff) == 0x80 && start[1] >= 2);
+  }
 
   @Override
   public String name() {
@@ -287,7 +297,8 @@ public final class PyTorchReader implements FormatReader {
           name, storageOffset, storageBytes, size, swap, t.offset(), shape, stride));
     }
     long end = elements == 0 ? start : (last + 1) * size;
-    views.add(new SharedStorages.View(name, key, storageBytes, start, end, nbytes));
+    views.add(new SharedStorages.View(name, key, storageBytes, start, end, nbytes,
+        dtype + Arrays.toString(shape) + Arrays.toString(stride)));
     return new StoredTensor(name, dtype, shape, data);
   }
 

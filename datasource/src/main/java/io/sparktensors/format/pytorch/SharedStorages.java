@@ -9,14 +9,17 @@ import java.util.TreeMap;
 
 /**
  * Chooses which names to drop among tensors that share storage, as safetensors' converter
- * ({@code convert.py}, {@code _remove_duplicate_names}) does: tensors on one storage whose byte ranges
- * overlap form a group; in a group of two or more, the first name in sorted order among the "complete" ones
- * (covering the whole storage from its start) is kept and the others are dropped, each recorded as
- * {@code dropped -> kept}. A group with no complete name keeps every name: each reads its own correct bytes
- * (where convert.py would stop with an error). Views that do not overlap stay separate tensors.
+ * ({@code convert.py}, {@code _remove_duplicate_names}) does for tied weights: tensors on one storage whose
+ * byte ranges overlap form a group; in a group of two or more, the first name in sorted order among the
+ * "complete" ones (covering the whole storage from its start) is kept, and every other name that is the
+ * very same view of the storage (same bytes, dtype, shape and strides) is dropped, recorded as
+ * {@code dropped -> kept}.
  *
- * <p>One deviation: overlap is judged against the furthest end seen so far in the group, where convert.py
- * compares with the previous range's end only; so a range inside an earlier long one joins its group.
+ * <p>Deviations, so no value is ever lost: convert.py also drops views that only overlap the kept one (a
+ * row slice, a transpose), which reloads them with the wrong values; here such views stay tensors of their
+ * own, read through their view. A group with no complete name keeps every name (convert.py stops with an
+ * error). Overlap is judged against the furthest end seen so far in the group, where convert.py compares
+ * with the previous range's end only.
  */
 final class SharedStorages {
   private SharedStorages() {}
@@ -28,9 +31,14 @@ final class SharedStorages {
    * @param end one past the last byte of its last element ({@code start} when it is empty)
    * @param nbytes bytes of its elements
    */
-  record View(String name, String storageKey, long storageBytes, long start, long end, long nbytes) {
+  record View(String name, String storageKey, long storageBytes, long start, long end, long nbytes,
+      String layout) {
     boolean complete() {
       return start == 0 && nbytes == storageBytes;
+    }
+
+    boolean sameViewAs(View other) {
+      return start == other.start && end == other.end && nbytes == other.nbytes && layout.equals(other.layout);
     }
   }
 
@@ -62,22 +70,24 @@ final class SharedStorages {
   }
 
   private static void drop(List<View> group, Map<String, String> dropped) {
-    String kept = null;
+    View kept = null;
     for (View v : group) {
-      if (v.complete() && (kept == null || compareCodePoints(v.name(), kept) < 0)) {
-        kept = v.name();
+      if (v.complete() && (kept == null || compareCodePoints(v.name(), kept.name()) < 0)) {
+        kept = v;
       }
     }
     if (group.size() < 2 || kept == null) {
       return;
     }
     List<String> names = new ArrayList<>();
-    group.forEach(v -> names.add(v.name()));
+    for (View v : group) {
+      if (v != kept && v.sameViewAs(kept)) {
+        names.add(v.name());
+      }
+    }
     names.sort(SharedStorages::compareCodePoints);
     for (String name : names) {
-      if (!name.equals(kept)) {
-        dropped.put(name, kept);
-      }
+      dropped.put(name, kept.name());
     }
   }
 

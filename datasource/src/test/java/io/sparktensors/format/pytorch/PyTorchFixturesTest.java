@@ -42,15 +42,15 @@ class PyTorchFixturesTest {
   void zooHasEveryDtypeViewScalarAndEmpty() throws IOException {
     Path dir = Fixtures.reference("torch-zoo");
     TensorListing listing = list(dir.resolve("zoo.pt"));
-    // row_slice, col_slice and strided overlap transposed, the one complete view of their storage: dropped
-    // as convert.py drops them. The small view of a big storage is alone, so kept.
-    StoredTensors.assertMatches(listing, Fixtures.expected(dir), Set.of("row_slice", "col_slice", "strided"));
+    // row_slice, col_slice and strided overlap transposed, the one complete view of their storage, but are
+    // other views of it: kept with their own values (convert.py would drop them). Nothing here is tied.
+    StoredTensors.assertMatches(listing, Fixtures.expected(dir), Set.of());
     assertEquals(List.of("epoch: int", "note: str"), listing.skipped());
     Map<String, StoredTensor> byName = byName(listing);
     assertFalse(byName.get("transposed").data().isPlain(), "a transposed view needs a decoder");
     assertTrue(byName.get("big_storage_small_view").data().isPlain(), "a contiguous view is a plain range");
-    assertEquals(Map.of("format", "pt", "col_slice", "transposed", "row_slice", "transposed",
-        "strided", "transposed"), listing.metadata());
+    assertFalse(byName.get("row_slice").data().isPlain() && byName.get("col_slice").data().isPlain());
+    assertEquals(Map.of("format", "pt"), listing.metadata());
   }
 
   @Test

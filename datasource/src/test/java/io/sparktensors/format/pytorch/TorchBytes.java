@@ -10,38 +10,38 @@ import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 
 /** Byte builders for hand-made torch.save files: pickles, zip archives and the legacy layout. */
-final class TorchBytes {
+public final class TorchBytes {
   private TorchBytes() {}
 
   /** A protocol 2 pickle, opcode by opcode. */
-  static final class Pickle {
+  public static final class Pickle {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-    Pickle proto() {
+    public Pickle proto() {
       return op(0x80, 2);
     }
 
-    Pickle op(int... bytes) {
+    public Pickle op(int... bytes) {
       for (int b : bytes) {
         out.write(b);
       }
       return this;
     }
 
-    Pickle str(String s) {
+    public Pickle str(String s) {
       byte[] b = s.getBytes(StandardCharsets.UTF_8);
       op('X').le(b.length, 4);
       out.writeBytes(b);
       return this;
     }
 
-    Pickle global(String module, String name) {
+    public Pickle global(String module, String name) {
       op('c');
       out.writeBytes((module + "\n" + name + "\n").getBytes(StandardCharsets.US_ASCII));
       return this;
     }
 
-    Pickle integer(long v) {
+    public Pickle integer(long v) {
       if (v >= 0 && v < 256) {
         return op('K', (int) v);
       }
@@ -51,7 +51,7 @@ final class TorchBytes {
       return op(0x8a, 8).le(v, 8);
     }
 
-    Pickle tuple(long... values) {
+    public Pickle tuple(long... values) {
       op('(');
       for (long v : values) {
         integer(v);
@@ -59,7 +59,7 @@ final class TorchBytes {
       return op('t');
     }
 
-    Pickle le(long v, int width) {
+    public Pickle le(long v, int width) {
       for (int i = 0; i < width; i++) {
         out.write((int) (v >>> (8 * i)));
       }
@@ -67,7 +67,7 @@ final class TorchBytes {
     }
 
     /** {@code _rebuild_tensor_v2(storage(key, class, numel), offset, size, stride, False, OrderedDict())}. */
-    Pickle tensor(String storageClass, String key, long numel, long offset, long[] size, long[] stride,
+    public Pickle tensor(String storageClass, String key, long numel, long offset, long[] size, long[] stride,
         boolean legacy) {
       global("torch._utils", "_rebuild_tensor_v2").op('(');
       op('(').str("storage").global("torch", storageClass).str(key).str("cpu").integer(numel);
@@ -79,19 +79,19 @@ final class TorchBytes {
       return op('t', 'R');
     }
 
-    byte[] bytes() {
+    public byte[] bytes() {
       return out.toByteArray();
     }
   }
 
   /** A pickle of {"w": float tensor} over storage "0" of {@code numel} elements. */
-  static byte[] stateDict(long numel, long offset, long[] size, long[] stride, boolean legacy) {
+  public static byte[] stateDict(long numel, long offset, long[] size, long[] stride, boolean legacy) {
     return new Pickle().proto().op('}', '(').str("w")
         .tensor("FloatStorage", "0", numel, offset, size, stride, legacy).op('u', '.').bytes();
   }
 
   /** Little-endian floats. */
-  static byte[] floats(float... values) {
+  public static byte[] floats(float... values) {
     ByteBuffer b = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
     for (float v : values) {
       b.putFloat(v);
@@ -100,14 +100,14 @@ final class TorchBytes {
   }
 
   /** A zip member to write. */
-  static final class Member {
+  public static final class Member {
     final String name;
     final byte[] contents;
     int method;
     int flags;
     long declaredSize = -1;
 
-    Member(String name, byte[] contents) {
+    public Member(String name, byte[] contents) {
       this.name = name;
       this.contents = contents;
     }
@@ -119,7 +119,7 @@ final class TorchBytes {
   }
 
   /** Writes a zip archive, optionally with ZIP64 end records and extra fields. */
-  static byte[] zip(List<Member> members, boolean zip64) {
+  public static byte[] zip(List<Member> members, boolean zip64) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream central = new ByteArrayOutputStream();
     for (Member m : members) {
@@ -166,7 +166,7 @@ final class TorchBytes {
   }
 
   /** A torch.save zip archive in folder "archive" of {@code pickle} and storage records 0, 1, ... */
-  static byte[] torchZip(byte[] pickle, byte[]... records) {
+  public static byte[] torchZip(byte[] pickle, byte[]... records) {
     List<Member> members = new ArrayList<>();
     members.add(new Member("archive/data.pkl", pickle));
     members.add(new Member("archive/byteorder", "little".getBytes(StandardCharsets.US_ASCII)));
@@ -177,7 +177,7 @@ final class TorchBytes {
   }
 
   /** A legacy-format file: magic, protocol version, system info, {@code pickle}, key list ["0"], storage. */
-  static byte[] legacy(byte[] pickle, long count, byte[] storage) {
+  public static byte[] legacy(byte[] pickle, long count, byte[] storage) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(new Pickle().proto().op(0x8a, 10).op(0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19)
         .op('.').bytes());
@@ -195,7 +195,7 @@ final class TorchBytes {
     return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
   }
 
-  static byte[] deflate(byte[] b) {
+  public static byte[] deflate(byte[] b) {
     Deflater d = new Deflater(Deflater.BEST_COMPRESSION, true);
     d.setInput(b);
     d.finish();
