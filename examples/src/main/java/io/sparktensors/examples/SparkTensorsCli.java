@@ -20,6 +20,7 @@ import org.apache.spark.sql.SparkSession;
  * spark-tensors demo
  * spark-tensors inspect PATH [--json] [--hash] [--format F] [--option KEY=VALUE]...
  * spark-tensors convert SRC DST [--format F] [--verify] [--max-shard-size 5GB] [--dtype BF16] ...
+ * spark-tensors diff A B [--json] [--tolerance T] [--option KEY=VALUE]...
  * spark-tensors reshard SRC DST [--max-shard-size 5GB] [--dtype BF16] [--include R] [--exclude R] [--rename R=S]
  * spark-tensors bench-write [--size 2g] [--shard-size 500m] [--dir target/bench-write]
  * spark-tensors bench-read [--size 2g] [--shard-size 500m] [--dir target/bench-read] [--repeats 3] [--cold] [--option K=V]
@@ -32,14 +33,18 @@ public final class SparkTensorsCli {
         inspect PATH [--json] [--hash] [--format F] [--option KEY=VALUE]...
                                                tensors, dtypes, shapes, bytes, files; --hash adds SHA-256
                                                (any format: told from the file names, or --format)
+        diff A B [--json] [--tolerance T] [--option KEY=VALUE]...
+                                               tensor by tensor: names only in one, dtype/shape changes,
+                                               value differences; exit 0 when equal (within T), else 1
         convert SRC DST [--format F] [--verify] [reshard options]
                                                any checkpoint format to HF safetensors; --verify compares
                                                every tensor's bytes with its source afterwards
         reshard SRC DST [--max-shard-size 5GB] [--dtype BF16] [--include REGEX] [--exclude REGEX]
                 [--rename REGEX=REPLACEMENT]... [--prefix model] [--overwrite] [--option KEY=VALUE]...
                                                a new HF checkpoint from SRC: shard size, dtype, tensors, names
-        bench-write [--size 2g] [--shard-size 500m] [--dir D]
+        bench-write [--size 2g] [--shard-size 500m] [--dir D] [--source CHECKPOINT]
                                                cp -r against the re-shard job and the DataFrame writer
+                                               (--source: convert an existing checkpoint of any format)
         bench-scale [--shards 160] [--tensors 100000] [--dir D]
                                                list and plan a 700 GB MoE-shaped checkpoint of sparse files
         bench-read [--size 2g] [--shard-size 500m] [--dir D] [--repeats 3] [--cold] [--option K=V]
@@ -111,6 +116,23 @@ public final class SparkTensorsCli {
           }
           try (SparkSession spark = session("spark-tensors convert")) {
             return Convert.run(spark, rest.get(0), rest.get(1), format, verify, options, out);
+          }
+        }
+        case "diff" -> {
+          boolean json = rest.remove("--json");
+          double tolerance = Double.parseDouble(option(rest, "--tolerance", "0"));
+          Map<String, String> options = readOptions(rest);
+          if (rest.size() != 2) {
+            throw new IllegalArgumentException("diff takes A and B, got " + rest);
+          }
+          try (SparkSession spark = session("spark-tensors diff")) {
+            Diff.Result r = Diff.compare(spark, rest.get(0), rest.get(1), tolerance, options);
+            if (json) {
+              out.println(Diff.json(r));
+            } else {
+              Diff.print(r, out);
+            }
+            return r.equal() ? 0 : 1;
           }
         }
         case "bench-write" -> {

@@ -16,15 +16,17 @@ import org.apache.spark.network.util.JavaUtils;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * {@code spark-tensors bench-write}: on one synthetic checkpoint, in one run, times {@code cp -r} (the limit),
- * the re-shard job and the DataFrame writer after a full read, each to a new shard size (best of three), and reports the
- * peak heap the re-shard job used (run it with {@code SPARK_TENSORS_JAVA_OPTS=-Xmx1g} to prove the bound).
+ * {@code spark-tensors bench-write}: on one synthetic checkpoint (or an existing one of any format, with
+ * {@code --source}: then the re-shard job is the conversion to safetensors), in one run, times {@code cp -r}
+ * (the limit), the re-shard job and the DataFrame writer after a full read, each to a new shard size (best of
+ * three), and reports the peak heap the re-shard job used (run it with {@code SPARK_TENSORS_JAVA_OPTS=-Xmx1g}
+ * to prove the bound).
  */
 public final class WriteBenchmark {
 
   /** Benchmark settings from the command line. */
   public record Settings(long size, long shardSize, Path dir, long outputShardSize, boolean skipWriter,
-      int repeats) {
+      int repeats, Path source) {
     static Settings parse(List<String> args) {
       List<String> rest = new ArrayList<>(args);
       long size = JavaUtils.byteStringAsBytes(SparkTensorsCli.option(rest, "--size", "2g"));
@@ -33,18 +35,20 @@ public final class WriteBenchmark {
       long out = ByteSizes.parse(SparkTensorsCli.option(rest, "--max-shard-size", "1GB"));
       boolean skipWriter = rest.remove("--skip-writer");
       int repeats = Integer.parseInt(SparkTensorsCli.option(rest, "--repeats", "3"));
+      String source = SparkTensorsCli.option(rest, "--source", null);
       if (!rest.isEmpty()) {
         throw new IllegalArgumentException("bench-write: unknown arguments " + rest);
       }
-      return new Settings(size, shard, dir, out, skipWriter, repeats);
+      return new Settings(size, shard, dir, out, skipWriter, repeats, source == null ? null : Paths.get(source));
     }
   }
 
   private WriteBenchmark() {}
 
   public static void run(SparkSession spark, Settings s, PrintStream out) throws Exception {
-    Path src = s.dir().resolve("ckpt-" + s.size() + "-" + s.shardSize());
-    List<Path> shards = ReadBenchmark.makeCheckpoint(src, s.size(), s.shardSize());
+    Path src = s.source() != null ? s.source() : s.dir().resolve("ckpt-" + s.size() + "-" + s.shardSize());
+    List<Path> shards = s.source() != null ? filesOf(src) : ReadBenchmark.makeCheckpoint(src, s.size(),
+        s.shardSize());
     long bytes = 0;
     for (Path p : shards) {
       bytes += Files.size(p);
@@ -72,11 +76,21 @@ public final class WriteBenchmark {
     if (!s.skipWriter()) {
       Path written = s.dir().resolve("written");
       HeapPeaks.reset();
-      double writer = best(s.repeats(), written, () -> spark.read().format("safetensors").load(src.toString()).write()
+      double writer = best(s.repeats(), written, () -> spark.read().format("tensors").load(src.toString()).write()
           .format("safetensors").option("maxShardSize", Long.toString(s.outputShardSize()))
           .save(written.toString()));
       out.printf("read + DataFrame writer  %6.2f s  %6.2f GB/s  (%.2fx the throughput of cp; peak heap %d MB)%n",
           writer, bytes / 1e9 / writer, cp / writer, HeapPeaks.bytes() >> 20);
+    }
+  }
+
+  /** The files of an existing checkpoint to convert: the file itself, or every file in the folder. */
+  private static List<Path> filesOf(Path source) throws IOException {
+    if (!Files.isDirectory(source)) {
+      return List.of(source);
+    }
+    try (Stream<Path> files = Files.list(source)) {
+      return files.filter(Files::isRegularFile).sorted().toList();
     }
   }
 

@@ -11,6 +11,7 @@ import io.sparktensors.testing.Fixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The README's command, run as users run it, and inspect checked against the reference tools. */
 class CommandLineTest {
@@ -80,4 +82,40 @@ class CommandLineTest {
         new PrintStream(err)));
   }
 
+  @Test
+  void inspectReadsEveryFormat() throws Exception {
+    for (String[] ref : new String[][] {{"tiny-gpt2-bin", ""}, {"tf-savedmodel", "saved_model"},
+        {"onnx-mlp-external", ""}, {"gguf-small", "small.gguf"}, {"keras-dense", "legacy.h5"}}) {
+      Path folder = Fixtures.reference(ref[0]);
+      String json = Harness.cli("inspect", folder.resolve(ref[1]).toString(), "--json", "--hash");
+      JsonNode tensors = new ObjectMapper().readTree(json).get("tensors");
+      for (var e : Fixtures.expected(folder).entrySet()) {
+        if (e.getKey().equals("transformer.wte.weight")) {
+          continue; // tied to lm_head.weight: one name is kept
+        }
+        assertEquals(e.getValue().sha256(), tensors.get(e.getKey()).get("sha256").asText(), ref[0] + " " + e.getKey());
+      }
+    }
+  }
+
+  @Test
+  void convertTurnsAPyTorchCheckpointIntoSafetensorsAndVerifiesIt(@TempDir Path dir) throws Exception {
+    Path source = Fixtures.reference("tiny-gpt2-bin-sharded");
+    Path target = dir.resolve("converted");
+    String out = Harness.cli("convert", source.toString(), target.toString(), "--max-shard-size", "20KB",
+        "--verify");
+    assertTrue(out.contains("verify: 28 tensors identical, 0 converted to another dtype (not compared), 0 differ"),
+        out);
+    assertTrue(Files.exists(target.resolve("model.safetensors.index.json")), out);
+    assertTrue(Files.exists(target.resolve("config.json")), "config.json is copied beside the shards");
+    String json = Harness.cli("inspect", target.toString(), "--json", "--hash");
+    JsonNode tensors = new ObjectMapper().readTree(json).get("tensors");
+    assertEquals(28, tensors.size());
+    assertEquals(Fixtures.expected(source).get("lm_head.weight").sha256(),
+        tensors.get("lm_head.weight").get("sha256").asText());
+    // A BF16 conversion: converted tensors are counted, not compared.
+    String bf16 = Harness.cli("convert", source.toString(), dir.resolve("bf16").toString(), "--dtype", "BF16",
+        "--verify");
+    assertTrue(bf16.contains("verify: 0 tensors identical, 28 converted to another dtype"), bf16);
+  }
 }

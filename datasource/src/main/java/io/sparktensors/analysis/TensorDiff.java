@@ -1,0 +1,54 @@
+package io.sparktensors.analysis;
+
+import io.sparktensors.format.safetensors.DType;
+import java.io.Serializable;
+
+/**
+ * How two tensors (or two chunks) of one dtype and shape differ, value by value.
+ *
+ * @param count values compared
+ * @param differing values that are not equal (NaN equals NaN here; 0 equals -0)
+ * @param maxAbs largest |a - b| over pairs where both are finite
+ * @param maxRel largest |a - b| / max(|a|, |b|) over finite pairs not both zero
+ * @param mse mean of (a - b)^2 over finite pairs (0 when there are none)
+ * @param nonFinite pairs where a value is NaN or infinite in one tensor only, or infinite of two signs
+ */
+public record TensorDiff(long count, long differing, double maxAbs, double maxRel, double mse, long nonFinite)
+    implements Serializable {
+
+  /** Compares {@code a} and {@code b}, both of {@code dtype}. */
+  public static TensorDiff of(byte[] a, byte[] b, DType dtype) {
+    if (a.length != b.length) {
+      throw new IllegalArgumentException("tensors of " + a.length + " and " + b.length
+          + " bytes cannot be compared value by value");
+    }
+    int n = TensorValues.count(dtype, a.length);
+    long differing = 0;
+    long finitePairs = 0;
+    long nonFinite = 0;
+    double maxAbs = 0;
+    double maxRel = 0;
+    double sumSq = 0;
+    for (int i = 0; i < n; i++) {
+      double x = TensorValues.getDouble(a, dtype, i);
+      double y = TensorValues.getDouble(b, dtype, i);
+      boolean same = x == y || (Double.isNaN(x) && Double.isNaN(y));
+      if (!same) {
+        differing++;
+      }
+      if (Double.isFinite(x) && Double.isFinite(y)) {
+        double d = Math.abs(x - y);
+        finitePairs++;
+        sumSq += d * d;
+        maxAbs = Math.max(maxAbs, d);
+        double scale = Math.max(Math.abs(x), Math.abs(y));
+        if (scale > 0) {
+          maxRel = Math.max(maxRel, d / scale);
+        }
+      } else if (!same) {
+        nonFinite++;
+      }
+    }
+    return new TensorDiff(n, differing, maxAbs, maxRel, finitePairs == 0 ? 0 : sumSq / finitePairs, nonFinite);
+  }
+}

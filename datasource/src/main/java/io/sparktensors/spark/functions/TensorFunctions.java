@@ -1,0 +1,106 @@
+package io.sparktensors.spark.functions;
+
+import java.util.List;
+import java.util.function.Function;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.ExpressionInfo;
+import org.apache.spark.sql.catalyst.expressions.Inline;
+import org.apache.spark.sql.catalyst.expressions.Literal;
+import org.apache.spark.sql.functions;
+import scala.Function1;
+import scala.collection.immutable.Seq;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * The tensor SQL functions, and their DataFrame API. Register them once per session, either with
+ * {@link #register(SparkSession)} or by starting the session with
+ * {@code spark.sql.extensions=io.sparktensors.spark.functions.TensorExtensions}; then they work from SQL,
+ * from these methods and from PySpark ({@code F.call_function("tensor_stats", ...)} or {@code F.expr}).
+ *
+ * <ul>
+ *   <li>{@code tensor_to_array(data, dtype)}: {@code array<float>}; {@code tensor_to_double_array}: {@code array<double>}
+ *   <li>{@code tensor_stats(data, dtype)}: count, nans, infs, zeros, min, max, mean, std, l2 (and m2,
+ *       sum_squares, which let {@code tensor_stats_merge} merge chunks exactly)
+ *   <li>{@code tensor_stats_merge(stats)}: aggregate of chunk statistics into tensor statistics
+ *   <li>{@code tensor_cast(data, dtype, target)}: F64/F32/F16/BF16 to F32/F16/BF16, round to nearest even
+ *   <li>{@code tensor_diff_stats(a, b, dtype)}: count, differing, max_abs, max_rel, mse, non_finite
+ *   <li>{@code tensor_rows(data, dtype, shape[, chunk_start])}: a generator of (index, vector) rows of a 2-D tensor
+ * </ul>
+ */
+public final class TensorFunctions {
+  /** A function: its name, one-line usage, and how it is built from its arguments. */
+  record Definition(String name, String usage, int minArgs, int maxArgs, Function<Expression[], Expression> build) {}
+
+  static final List<Definition> DEFINITIONS = List.of(
+      new Definition("tensor_to_array", "tensor_to_array(data, dtype) - the values as array<float>", 2, 2,
+          a -> new TensorToArray(a[0], a[1])),
+      new Definition("tensor_to_double_array", "tensor_to_double_array(data, dtype) - the values as "
+          + "array<double>, exact for every dtype", 2, 2, a -> new TensorToArray.Doubles(a[0], a[1])),
+      new Definition("tensor_stats", "tensor_stats(data, dtype) - count, nans, infs, zeros, min, max, mean, std, "
+          + "l2 of the finite values", 2, 2, a -> new TensorStatsExpression(a[0], a[1])),
+      new Definition("tensor_stats_merge", "tensor_stats_merge(stats) - aggregate: chunk statistics merged into "
+          + "tensor statistics", 1, 1, a -> new TensorStatsMerge(a[0]).toAggregateExpression()),
+      new Definition("tensor_cast", "tensor_cast(data, dtype, target) - float data re-encoded as F32, F16 or BF16",
+          3, 3, a -> new TensorCast(a[0], a[1], a[2])),
+      new Definition("tensor_diff_stats", "tensor_diff_stats(a, b, dtype) - count, differing, max_abs, max_rel, "
+          + "mse, non_finite", 3, 3, a -> new TensorDiffStats(a[0], a[1], a[2])),
+      new Definition("tensor_rows", "tensor_rows(data, dtype, shape[, chunk_start]) - generator: one (index, "
+          + "vector) row per row of a 2-D tensor", 3, 4,
+          a -> new Inline(new TensorRows(a[0], a[1], a[2], a.length > 3 ? a[3] : Literal.create(0L,
+              org.apache.spark.sql.types.DataTypes.LongType)))));
+
+  private TensorFunctions() {}
+
+  /** Registers every tensor function in {@code spark}'s session, as temporary functions (idempotent). */
+  public static void register(SparkSession spark) {
+    var registry = ((org.apache.spark.sql.classic.SparkSession) spark).sessionState().functionRegistry();
+    for (Definition d : DEFINITIONS) {
+      registry.createOrReplaceTempFunction(d.name(), builder(d), "java_udf");
+    }
+  }
+
+  static ExpressionInfo info(Definition d) {
+    return new ExpressionInfo(TensorFunctions.class.getName(), null, d.name(), d.usage(), "");
+  }
+
+  static Function1<Seq<Expression>, Expression> builder(Definition d) {
+    return args -> {
+      List<Expression> list = CollectionConverters.asJava(args);
+      if (list.size() < d.minArgs() || list.size() > d.maxArgs()) {
+        throw new IllegalArgumentException(d.name() + " takes " + (d.minArgs() == d.maxArgs() ? d.minArgs()
+            : d.minArgs() + " or " + d.maxArgs()) + " arguments, not " + list.size() + ": " + d.usage());
+      }
+      return d.build().apply(list.toArray(new Expression[0]));
+    };
+  }
+
+  public static Column tensorToArray(Column data, Column dtype) {
+    return functions.call_function("tensor_to_array", data, dtype);
+  }
+
+  public static Column tensorToDoubleArray(Column data, Column dtype) {
+    return functions.call_function("tensor_to_double_array", data, dtype);
+  }
+
+  public static Column tensorStats(Column data, Column dtype) {
+    return functions.call_function("tensor_stats", data, dtype);
+  }
+
+  public static Column tensorStatsMerge(Column stats) {
+    return functions.call_function("tensor_stats_merge", stats);
+  }
+
+  public static Column tensorCast(Column data, Column dtype, String target) {
+    return functions.call_function("tensor_cast", data, dtype, functions.lit(target));
+  }
+
+  public static Column tensorDiffStats(Column a, Column b, Column dtype) {
+    return functions.call_function("tensor_diff_stats", a, b, dtype);
+  }
+
+  public static Column tensorRows(Column data, Column dtype, Column shape, Column chunkStart) {
+    return functions.call_function("tensor_rows", data, dtype, shape, chunkStart);
+  }
+}
