@@ -35,44 +35,62 @@ public record TensorStats(long count, long nans, long infs, long zeros, double m
     return Math.sqrt(sumSquares);
   }
 
-  /** Statistics of the tensor bytes {@code data} of {@code dtype}, in one pass, without allocation. */
+  /** Values decoded and summarised at a time: a block stays in the first-level cache for its two passes. */
+  private static final int BLOCK = 2048;
+
+  /**
+   * Statistics of the tensor bytes {@code data} of {@code dtype}. Values are decoded a block at a time into
+   * one small buffer; each block's finite values are summed, then their squared deviations from the block's
+   * mean (two passes over cached values, no division per value), and blocks merge exactly like chunks.
+   */
   public static TensorStats of(byte[] data, DType dtype) {
     int n = TensorValues.count(dtype, data.length);
+    double[] block = new double[Math.min(BLOCK, Math.max(n, 1))];
+    TensorStats total = EMPTY;
+    for (int start = 0; start < n; start += BLOCK) {
+      int m = Math.min(BLOCK, n - start);
+      TensorValues.decode(data, dtype, start, m, block);
+      total = total.merge(ofBlock(block, m));
+    }
+    return total;
+  }
+
+  private static TensorStats ofBlock(double[] v, int m) {
     long nans = 0;
     long infs = 0;
     long zeros = 0;
-    long finite = 0;
     double min = Double.POSITIVE_INFINITY;
     double max = Double.NEGATIVE_INFINITY;
-    double mean = 0;
-    double m2 = 0;
+    double sum = 0;
     double sumSquares = 0;
-    boolean wide = dtype == DType.F64 || dtype == DType.I64 || dtype == DType.U64 || dtype == DType.I32
-        || dtype == DType.U32;
-    for (int i = 0; i < n; i++) {
-      double v = wide ? TensorValues.getDouble(data, dtype, i) : TensorValues.getFloat(data, dtype, i);
-      if (Double.isNaN(v)) {
+    for (int i = 0; i < m; i++) {
+      double x = v[i];
+      if (Double.isFinite(x)) {
+        sum += x;
+        sumSquares += x * x;
+        min = Math.min(min, x);
+        max = Math.max(max, x);
+        zeros += x == 0 ? 1 : 0;
+      } else if (Double.isNaN(x)) {
         nans++;
-        continue;
-      }
-      if (Double.isInfinite(v)) {
+      } else {
         infs++;
-        continue;
       }
-      if (v == 0) {
-        zeros++;
-      }
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-      finite++;
-      double delta = v - mean;
-      mean += delta / finite;
-      m2 += delta * (v - mean);
-      sumSquares += v * v;
     }
-    return finite == 0
-        ? new TensorStats(n, nans, infs, 0, Double.NaN, Double.NaN, 0, 0, 0)
-        : new TensorStats(n, nans, infs, zeros, min, max, mean, m2, sumSquares);
+    long finite = m - nans - infs;
+    if (finite == 0) {
+      return new TensorStats(m, nans, infs, 0, Double.NaN, Double.NaN, 0, 0, 0);
+    }
+    double mean = sum / finite;
+    double m2 = 0;
+    for (int i = 0; i < m; i++) {
+      double x = v[i];
+      if (Double.isFinite(x)) {
+        double d = x - mean;
+        m2 += d * d;
+      }
+    }
+    return new TensorStats(m, nans, infs, zeros, min, max, mean, m2, sumSquares);
   }
 
   /** The statistics of this part and {@code other} together. */

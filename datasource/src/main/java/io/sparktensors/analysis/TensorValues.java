@@ -107,6 +107,37 @@ public final class TensorValues {
     return out;
   }
 
+  /** Values {@code [start, start + count)} into {@code out}, exactly, with loops specialised per dtype. */
+  public static void decode(byte[] data, DType dtype, int start, int count, double[] out) {
+    switch (dtype) {
+      case F32 -> {
+        for (int i = 0; i < count; i++) {
+          out[i] = Float.intBitsToFloat((int) I32.get(data, (start + i) * 4));
+        }
+      }
+      case BF16 -> {
+        for (int i = 0; i < count; i++) {
+          out[i] = Float.intBitsToFloat(((short) I16.get(data, (start + i) * 2) & 0xffff) << 16);
+        }
+      }
+      case F16 -> {
+        for (int i = 0; i < count; i++) {
+          out[i] = FloatConversion.f16ToF32((short) I16.get(data, (start + i) * 2) & 0xffff);
+        }
+      }
+      case F64 -> {
+        for (int i = 0; i < count; i++) {
+          out[i] = Double.longBitsToDouble((long) I64.get(data, (start + i) * 8));
+        }
+      }
+      default -> {
+        for (int i = 0; i < count; i++) {
+          out[i] = getDouble(data, dtype, start + i);
+        }
+      }
+    }
+  }
+
   /** Every value as a double (exact). */
   public static double[] toDoubles(byte[] data, DType dtype) {
     int n = count(dtype, data.length);

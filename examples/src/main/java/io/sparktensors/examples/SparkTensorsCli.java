@@ -20,6 +20,7 @@ import org.apache.spark.sql.SparkSession;
  * spark-tensors demo
  * spark-tensors inspect PATH [--json] [--hash] [--format F] [--option KEY=VALUE]...
  * spark-tensors convert SRC DST [--format F] [--verify] [--max-shard-size 5GB] [--dtype BF16] ...
+ * spark-tensors report PATH [--out report.html] [--histogram NAME]...
  * spark-tensors diff A B [--json] [--tolerance T] [--option KEY=VALUE]...
  * spark-tensors reshard SRC DST [--max-shard-size 5GB] [--dtype BF16] [--include R] [--exclude R] [--rename R=S]
  * spark-tensors bench-write [--size 2g] [--shard-size 500m] [--dir target/bench-write]
@@ -36,6 +37,9 @@ public final class SparkTensorsCli {
         diff A B [--json] [--tolerance T] [--option KEY=VALUE]...
                                                tensor by tensor: names only in one, dtype/shape changes,
                                                value differences; exit 0 when equal (within T), else 1
+        report PATH [--out report.html] [--histogram NAME]... [--option KEY=VALUE]...
+                                               one HTML page: parameters by layer and dtype, norms
+                                               across depth, NaN/Inf findings, value histograms
         convert SRC DST [--format F] [--verify] [reshard options]
                                                any checkpoint format to HF safetensors; --verify compares
                                                every tensor's bytes with its source afterwards
@@ -45,6 +49,7 @@ public final class SparkTensorsCli {
         bench-write [--size 2g] [--shard-size 500m] [--dir D] [--source CHECKPOINT]
                                                cp -r against the re-shard job and the DataFrame writer
                                                (--source: convert an existing checkpoint of any format)
+        bench-functions [--mb 256] [--dir D]   tensor_stats GB/s per core on BF16 and F32
         bench-scale [--shards 160] [--tensors 100000] [--dir D]
                                                list and plan a 700 GB MoE-shaped checkpoint of sparse files
         bench-read [--size 2g] [--shard-size 500m] [--dir D] [--repeats 3] [--cold] [--option K=V]
@@ -135,10 +140,30 @@ public final class SparkTensorsCli {
             return r.equal() ? 0 : 1;
           }
         }
+        case "report" -> {
+          String output = option(rest, "--out", "report.html");
+          List<String> histograms = new ArrayList<>();
+          for (String name; (name = option(rest, "--histogram", null)) != null; ) {
+            histograms.add(name);
+          }
+          Map<String, String> options = readOptions(rest);
+          if (rest.size() != 1) {
+            throw new IllegalArgumentException("report takes one PATH, got " + rest);
+          }
+          try (SparkSession spark = session("spark-tensors report")) {
+            Report.write(spark, rest.get(0), java.nio.file.Paths.get(output), histograms, options);
+            out.println("wrote " + output);
+          }
+        }
         case "bench-write" -> {
           WriteBenchmark.Settings settings = WriteBenchmark.Settings.parse(rest);
           try (SparkSession spark = session("spark-tensors bench-write")) {
             WriteBenchmark.run(spark, settings, out);
+          }
+        }
+        case "bench-functions" -> {
+          try (SparkSession spark = session("spark-tensors bench-functions")) {
+            FunctionsBenchmark.run(spark, rest, out);
           }
         }
         case "bench-scale" -> {

@@ -2,6 +2,7 @@ package io.sparktensors.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -117,5 +118,50 @@ class CommandLineTest {
     String bf16 = Harness.cli("convert", source.toString(), dir.resolve("bf16").toString(), "--dtype", "BF16",
         "--verify");
     assertTrue(bf16.contains("verify: 0 tensors identical, 28 converted to another dtype"), bf16);
+  }
+  @Test
+  void diffFindsAConversionEqualAndADtypeChangeDifferent(@TempDir Path dir) throws Exception {
+    Path source = Fixtures.reference("tiny-gpt2-bin");
+    Harness.cli("convert", source.toString(), dir.resolve("st").toString());
+    String same = Harness.cli("diff", source.toString(), dir.resolve("st").toString(), "--json");
+    JsonNode s = new ObjectMapper().readTree(same);
+    assertTrue(s.get("equal").asBoolean(), same);
+    assertEquals(28, s.get("compared").size());
+
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int status = SparkTensorsCli.run(new String[] {"diff", Fixtures.reference("tiny-llama-sharded").toString(),
+        Fixtures.reference("tiny-llama-bf16").toString(), "--json"}, new PrintStream(out, true), System.err);
+    assertEquals(1, status, "different checkpoints exit 1");
+    JsonNode d = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+    assertEquals(21, d.get("changed").size(), "every tensor changed dtype: " + d);
+    String change = d.get("changed").get("model.layers.0.input_layernorm.weight").asText();
+    assertTrue(change.startsWith("F32[") && change.contains(" -> BF16["), change);
+    assertFalse(d.get("equal").asBoolean());
+  }
+
+  @Test
+  void reportChartsCarryTheRightNumbers(@TempDir Path dir) throws Exception {
+    Path html = dir.resolve("report.html");
+    Harness.cli("report", DemoCheckpoint.path().toString(), "--out", html.toString());
+    Map<String, String> bars = ReportPage.bars(html);
+    // Parameters per layer and dtype, from the reference tools' shapes.
+    Map<String, Long> params = new java.util.TreeMap<>();
+    DemoCheckpoint.expected().forEach((name, e) -> {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("^model\\.layers\\.(\\d+)\\.").matcher(name);
+      long n = java.util.Arrays.stream(e.shape()).reduce(1, (a, b) -> a * b);
+      params.merge((m.find() ? "layer " + m.group(1) : "other") + " " + e.dtype(), n, Long::sum);
+    });
+    params.forEach((label, n) -> assertEquals(Long.toString(n), bars.get("params/" + label), label));
+    // Norms across depth, computed here from the file bytes without Spark.
+    ReportPage.layerNorms(DemoCheckpoint.path()).forEach((layer, norm) ->
+        assertEquals(norm, Double.parseDouble(bars.get("norms/layer " + layer)), norm * 1e-5, "layer " + layer));
+  }
+
+  @Test
+  void reportRendersInAHeadlessBrowser(@TempDir Path dir) throws Exception {
+    Path html = dir.resolve("report.html");
+    Harness.cli("report", DemoCheckpoint.path().toString(), "--out", html.toString(), "--histogram",
+        "lm_head.weight");
+    ReportPage.checkInChromium(html, ReportPage.bars(html));
   }
 }
