@@ -45,6 +45,11 @@ import org.apache.spark.sql.SparkSession;
 final class ShardAssembly {
   /** Bytes a task copies at a time. */
   static final int COPY_BYTES = 4 << 20;
+  /**
+   * Test-only: the first attempt of the task writing shard 0 waits this long before it starts, so that a
+   * speculative copy overtakes it (a Spark or Hadoop setting; 0, the default, is off).
+   */
+  static final String TEST_SLOW_FIRST_ATTEMPT_MILLIS = "spark.tensors.test.slowFirstAttemptMillis";
 
   private ShardAssembly() {}
 
@@ -112,6 +117,15 @@ final class ShardAssembly {
   static StagedShard writeShard(int index, ShardPlan plan, Map<String, Source> sources,
       CheckpointCommitter committer, Configuration conf, long failAfter) throws IOException {
     TaskContext task = TaskContext.get();
+    long slow = conf.getLong(TEST_SLOW_FIRST_ATTEMPT_MILLIS, 0);
+    if (slow > 0 && index == 0 && task != null && task.attemptNumber() == 0) {
+      try {
+        Thread.sleep(slow);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("Interrupted while held back by the test hook");
+      }
+    }
     String attempt = "shard-" + index + "-" + (task == null ? "driver" : task.taskAttemptId());
     ShardPlan.Shard shard = plan.shards().get(index);
     Path path = new Path(committer.attemptDir(attempt), shard.fileName());

@@ -20,6 +20,7 @@ import org.apache.spark.sql.SparkSession;
  * spark-tensors demo
  * spark-tensors inspect PATH [--json] [--hash] [--format F] [--option KEY=VALUE]...
  * spark-tensors convert SRC DST [--format F] [--verify] [--max-shard-size 5GB] [--dtype BF16] ...
+ * spark-tensors analyze PATH
  * spark-tensors report PATH [--out report.html] [--histogram NAME]...
  * spark-tensors diff A B [--json] [--tolerance T] [--option KEY=VALUE]...
  * spark-tensors reshard SRC DST [--max-shard-size 5GB] [--dtype BF16] [--include R] [--exclude R] [--rename R=S]
@@ -37,6 +38,7 @@ public final class SparkTensorsCli {
         diff A B [--json] [--tolerance T] [--option KEY=VALUE]...
                                                tensor by tensor: names only in one, dtype/shape changes,
                                                value differences; exit 0 when equal (within T), else 1
+        analyze PATH                           the notebook questions of examples/sql/analysis.sql
         report PATH [--out report.html] [--histogram NAME]... [--option KEY=VALUE]...
                                                one HTML page: parameters by layer and dtype, norms
                                                across depth, NaN/Inf findings, value histograms
@@ -138,6 +140,14 @@ public final class SparkTensorsCli {
               Diff.print(r, out);
             }
             return r.equal() ? 0 : 1;
+          }
+        }
+        case "analyze" -> {
+          if (rest.size() != 1) {
+            throw new IllegalArgumentException("analyze takes one PATH, got " + rest);
+          }
+          try (SparkSession spark = session("spark-tensors analyze")) {
+            Analyze.run(spark, rest.get(0), out);
           }
         }
         case "report" -> {

@@ -164,4 +164,25 @@ class CommandLineTest {
         "lm_head.weight");
     ReportPage.checkInChromium(html, ReportPage.bars(html));
   }
+
+  @Test
+  void analyzeAnswersTheNotebookQuestionsOnTheBundledCheckpoint() throws Exception {
+    String out = Harness.cli("analyze", DemoCheckpoint.path().toString());
+    assertTrue(out.contains("-- How many parameters per layer and dtype?"), out);
+    long total = DemoCheckpoint.expected().values().stream()
+        .mapToLong(e -> java.util.Arrays.stream(e.shape()).reduce(1, (a, b) -> a * b)).sum();
+    long printed = 0;
+    String[] lines = out.split("\n");
+    int start = java.util.Arrays.asList(lines).indexOf("-- How many parameters per layer and dtype?");
+    for (int i = start + 2; i < lines.length && !lines[i].isBlank(); i++) {
+      String[] cells = lines[i].trim().split("\\s+");
+      printed += Long.parseLong(cells[cells.length - 1]);
+    }
+    assertEquals(total, printed, "the parameters per layer add up to the checkpoint's:\n" + out);
+    assertTrue(out.contains("-- Which tensors hold NaN or Inf?\nname  nans  infs\n\n"), "none here:\n" + out);
+    for (var layer : ReportPage.layerNorms(DemoCheckpoint.path()).entrySet()) {
+      assertTrue(out.contains("\n" + layer.getKey() + "      " + String.format(java.util.Locale.ROOT, "%.4f",
+          layer.getValue())), "layer " + layer.getKey() + " norm " + layer.getValue() + ":\n" + out);
+    }
+  }
 }

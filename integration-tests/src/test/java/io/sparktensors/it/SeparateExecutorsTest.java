@@ -115,4 +115,55 @@ class SeparateExecutorsTest {
       assertEquals(expected.get(e.getKey()).sha256(), Hashes.sha256(bytes.toByteArray()), e.getKey());
     }
   }
+
+  @Test
+  @Order(3)
+  void everyFormatAndTheFunctionsRunOnExecutorsInOtherJvms() throws Exception {
+    // Strided PyTorch views, TF checksummed tensors, ONNX packed fields, GGUF and HDF5 are decoded on the
+    // executors, from decoders shipped there; chunks of 16 bytes make every decoder start mid-tensor.
+    for (String[] ref : new String[][] {{"torch-zoo", "zoo.pt"}, {"tf-savedmodel", "saved_model"},
+        {"onnx-mlp", "model.onnx"}, {"gguf-small", "small.gguf"}, {"keras-dense", "legacy.h5"}}) {
+      Path folder = Fixtures.reference(ref[0]);
+      Map<String, String> actual = new TreeMap<>();
+      for (Row r : TensorHashes.sha256(spark.read().format("tensors").option("maxChunkBytes", "16")
+          .load(folder.resolve(ref[1]).toString())).collectAsList()) {
+        actual.put(r.getString(0), r.getString(1));
+      }
+      Map<String, String> expected = new TreeMap<>();
+      Fixtures.expected(folder).forEach((k, v) -> expected.put(k, v.sha256()));
+      assertEquals(expected, actual, ref[0]);
+    }
+    io.sparktensors.spark.functions.TensorFunctions.register(spark);
+    Row stats = spark.read().format("safetensors").option("maxChunkBytes", "4096").load(DemoCheckpoint.path()
+        .toString()).groupBy("name").agg(io.sparktensors.spark.functions.TensorFunctions.tensorStatsMerge(
+            io.sparktensors.spark.functions.TensorFunctions.tensorStats(org.apache.spark.sql.functions.col("data"),
+                org.apache.spark.sql.functions.col("dtype"))).as("s"))
+        .selectExpr("sum(s.count)").first();
+    long parameters = DemoCheckpoint.expected().values().stream()
+        .mapToLong(e -> java.util.Arrays.stream(e.shape()).reduce(1, (a, b) -> a * b)).sum();
+    assertEquals(parameters, stats.getLong(0));
+  }
+
+  @Test
+  @Order(4)
+  void aCorruptTensorFailsOnTheExecutorNamingFileAndTensorAndTheClusterCarriesOn() throws Exception {
+    // A TF bundle whose data shard has one byte flipped: listing succeeds, the executor's checksum fails.
+    Path copy = dir.resolve("saved_model");
+    Path variables = Files.createDirectories(copy.resolve("variables"));
+    Path source = Fixtures.reference("tf-savedmodel").resolve("saved_model").resolve("variables");
+    Files.copy(source.resolve("variables.index"), variables.resolve("variables.index"));
+    byte[] data = Files.readAllBytes(source.resolve("variables.data-00000-of-00001"));
+    data[0] ^= 1; // the first tensor's first byte (the object graph, read while listing, comes last)
+    Files.write(variables.resolve("variables.data-00000-of-00001"), data);
+    Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+        () -> spark.read().format("tensorflow").load(copy.toString()).select("data").collectAsList());
+    String message = String.valueOf(e.getMessage());
+    assertTrue(message.contains("MalformedTensorFileException") && message.contains("variables.data-00000-of-00001")
+        && message.contains("checksum"), message);
+    // Skipped under ignoreCorruptFiles; and the executors keep serving jobs.
+    long rows = spark.read().format("tensorflow").option("ignoreCorruptFiles", "true").load(copy.toString())
+        .select("data").collectAsList().size();
+    assertTrue(rows < 3, "the corrupt file's remaining tensors are skipped: " + rows);
+    assertEquals(DemoCheckpoint.expected().size(), hashes(DemoCheckpoint.path().toString()).size());
+  }
 }

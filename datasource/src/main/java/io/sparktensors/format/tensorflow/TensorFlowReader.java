@@ -87,10 +87,19 @@ public final class TensorFlowReader implements FormatReader {
     }
     BundleEntry graph = bundle.remove(ObjectGraph.KEY);
     Map<String, String> names = graph == null ? Map.of() : listing.objectGraph(graph);
+    // Object-graph names where they are unique; variables that share a full name (two modules each with a
+    // tf.Variable named "w") are named by their checkpoint keys, which always are.
+    Map<String, Integer> uses = new HashMap<>();
+    names.forEach((key, name) -> {
+      if (bundle.containsKey(key)) {
+        uses.merge(name, 1, Integer::sum);
+      }
+    });
     for (Map.Entry<String, BundleEntry> e : bundle.entrySet()) {
       String key = e.getKey();
-      String name = names.getOrDefault(key, key.endsWith(VARIABLE_SUFFIX)
-          ? key.substring(0, key.length() - VARIABLE_SUFFIX.length()) : key);
+      String byKey = key.endsWith(VARIABLE_SUFFIX) ? key.substring(0, key.length() - VARIABLE_SUFFIX.length()) : key;
+      String graphName = names.get(key);
+      String name = graphName != null && uses.get(graphName) == 1 ? graphName : byKey;
       listing.add(key, name, e.getValue());
     }
     Map<String, String> metadata = new LinkedHashMap<>();

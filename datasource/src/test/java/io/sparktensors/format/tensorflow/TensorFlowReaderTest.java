@@ -119,6 +119,26 @@ class TensorFlowReaderTest {
   }
 
   @Test
+  void variablesSharingAFullNameAreNamedByTheirKeys() throws IOException {
+    // Two modules each with a tf.Variable named "w": one full name, two checkpoint keys.
+    Proto graph = new Proto()
+        .message(1, new Proto().message(2, new Proto().string(1, "VARIABLE_VALUE").string(2, "w")
+            .string(3, "encoder/w" + SUFFIX)))
+        .message(1, new Proto().message(2, new Proto().string(1, "VARIABLE_VALUE").string(2, "w")
+            .string(3, "decoder/w" + SUFFIX)))
+        .message(1, new Proto().message(2, new Proto().string(1, "VARIABLE_VALUE").string(2, "scale")
+            .string(3, "head/s" + SUFFIX)));
+    Bundle bundle = new Bundle()
+        .tensor("encoder/w" + SUFFIX, DT_FLOAT, new long[] {1}, floats(ByteOrder.LITTLE_ENDIAN, 1))
+        .tensor("decoder/w" + SUFFIX, DT_FLOAT, new long[] {1}, floats(ByteOrder.LITTLE_ENDIAN, 2))
+        .tensor("head/s" + SUFFIX, DT_FLOAT, new long[] {1}, floats(ByteOrder.LITTLE_ENDIAN, 3))
+        .stringScalar("_CHECKPOINTABLE_OBJECT_GRAPH", graph.build());
+    Map<String, StoredTensor> t = byName(list(bundle.write(dir, "clash")));
+    assertEquals(java.util.Set.of("encoder/w", "decoder/w", "scale"), t.keySet());
+    assertArrayEquals(floats(ByteOrder.LITTLE_ENDIAN, 2), StoredTensors.bytes(t.get("decoder/w")));
+  }
+
+  @Test
   void byteSwapsBigEndianBundles() throws IOException {
     float[] f = {1.5f, -2f, 3.25f, 4f, 5f, -6.5f};
     short[] s = {1, -2, 0x1234};
