@@ -38,7 +38,8 @@ public final class SparkTensorsCli {
         diff A B [--json] [--tolerance T] [--option KEY=VALUE]...
                                                tensor by tensor: names only in one, dtype/shape changes,
                                                value differences; exit 0 when equal (within T), else 1
-        analyze PATH                           the notebook questions of examples/sql/analysis.sql
+        analyze PATH [--java]                  the notebook questions of examples/sql/analysis.sql
+                                               (--java: the same answers from the DataFrame API)
         report PATH [--out report.html] [--histogram NAME]... [--option KEY=VALUE]...
                                                one HTML page: parameters by layer and dtype, norms
                                                across depth, NaN/Inf findings, value histograms
@@ -143,11 +144,16 @@ public final class SparkTensorsCli {
           }
         }
         case "analyze" -> {
+          boolean java = rest.remove("--java");
           if (rest.size() != 1) {
             throw new IllegalArgumentException("analyze takes one PATH, got " + rest);
           }
           try (SparkSession spark = session("spark-tensors analyze")) {
-            Analyze.run(spark, rest.get(0), out);
+            if (java) {
+              AnalysisApi.print(spark, rest.get(0), out);
+            } else {
+              Analyze.run(spark, rest.get(0), out);
+            }
           }
         }
         case "report" -> {

@@ -184,5 +184,11 @@ class CommandLineTest {
       assertTrue(out.contains("\n" + layer.getKey() + "      " + String.format(java.util.Locale.ROOT, "%.4f",
           layer.getValue())), "layer " + layer.getKey() + " norm " + layer.getValue() + ":\n" + out);
     }
+    // The Java DataFrame API example gives the same tables for the questions it answers.
+    String java = Harness.cli("analyze", DemoCheckpoint.path().toString(), "--java");
+    assertTrue(java.contains("-- How do the weight norms run across depth?"), java);
+    assertTrue(out.startsWith(java.substring(0, java.indexOf("-- How do the weight norms"))), java + "\n" + out);
+    String javaNorms = java.substring(java.indexOf("-- How do the weight norms"));
+    assertTrue(out.contains(javaNorms.strip()), javaNorms + "\n" + out);
   }
 }
