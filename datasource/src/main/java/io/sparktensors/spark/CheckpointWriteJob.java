@@ -99,17 +99,25 @@ final class CheckpointWriteJob {
       PENDING.put(committer.jobId(), pending);
       try {
         long start = System.nanoTime();
-        stageParts(data, chunked).write().format(ShardWriteProvider.class.getName())
-            .option(JOB_ID, committer.jobId()).mode(SaveMode.Append).save(committer.target());
         Map<String, ShardAssembly.Source> sources = new HashMap<>();
-        ShardPlan plan = plan(pending.committedParts().get(), conf, sources);
+        TensorScan scan = conf.failAlways() ? null : DirectScanWrite.scanOf(data);
+        ShardPlan plan;
+        if (scan != null) {
+          plan = DirectScanWrite.plan(scan, conf, sources); // the tensors' runs are known: no staging pass
+        } else {
+          stageParts(data, chunked).write().format(ShardWriteProvider.class.getName())
+              .option(JOB_ID, committer.jobId()).mode(SaveMode.Append).save(committer.target());
+          plan = plan(pending.committedParts().get(), conf, sources);
+        }
         long staged = System.nanoTime();
-        Map<String, Path> shards = ShardAssembly.run(spark, plan, sources, committer, hadoopConf, -1);
+        Map<String, Path> shards = ShardAssembly.run(spark, plan, sources, committer, hadoopConf,
+            scan != null ? conf.failAfterBytes() : -1);
         long assembled = System.nanoTime();
         Map<String, Path> index = CheckpointReshard.stageIndex(plan, committer, hadoopConf);
         committer.commit(hadoopConf, shards, Map.of(), index, mode == SaveMode.Overwrite);
-        LOG.info("Wrote {} tensors in {} shards to {}: staging {} ms, assembling {} ms, publishing {} ms",
-            sources.size(), shards.size(), committer.target(), (staged - start) / 1_000_000,
+        LOG.info("Wrote {} tensors in {} shards to {}{}: staging {} ms, assembling {} ms, publishing {} ms",
+            sources.size(), shards.size(), committer.target(), scan != null ? " straight from the scanned files" : "",
+            (staged - start) / 1_000_000,
             (assembled - staged) / 1_000_000, (System.nanoTime() - assembled) / 1_000_000);
       } catch (Throwable e) { // Spark may rethrow checked exceptions unchecked
         committer.abort(hadoopConf);

@@ -57,6 +57,20 @@ final class TensorScan implements Scan, Batch {
     return plan;
   }
 
+  /** The planned splits (planning if needed), for the writer's fast path. */
+  List<ReadSplit> plannedSplits() {
+    return plan().splits();
+  }
+
+  /**
+   * Whether the scan delivers every planned tensor whole, so a writer may copy the planned runs instead of
+   * reading rows: not when corrupt or missing files are skipped while reading, and only with tensor data.
+   */
+  boolean direct() {
+    return !conf.ignoreCorruptFiles() && !conf.ignoreMissingFiles()
+        && requiredSchema.getFieldIndex(TensorColumns.DATA).isDefined();
+  }
+
   @Override
   public InputPartition[] planInputPartitions() {
     List<ReadSplit> splits = plan().splits();

@@ -66,6 +66,46 @@ class CheckpointWriterTest {
     return out;
   }
 
+  @Test
+  void aPlainScanIsWrittenFromItsFilesAndGivesTheSameBytesAsRows() throws Exception {
+    // Every reference format: the fast path (the DataFrame is a scan) and the general path (a filter
+    // forces every chunk through Spark rows and staging) write the same bytes, F32 conversion included.
+    for (String[] ref : new String[][] {{"tiny-llama-sharded", ""}, {"torch-zoo", "zoo.pt"},
+        {"tf-savedmodel", "saved_model"}, {"gguf-small", "small.gguf"}}) {
+      String source = Fixtures.reference(ref[0]).resolve(ref[1]).toString();
+      Dataset<Row> scan = spark.read().format("tensors").option("maxChunkBytes", "4096").load(source);
+      Dataset<Row> filtered = scan.where("length(data) >= 0");
+      assertTrue(DirectScanWrite.scanOf(scan) != null, "a plain scan takes the fast path");
+      assertTrue(DirectScanWrite.scanOf(scan.select("name", "dtype", "shape", "data")) != null, "so does a projection");
+      assertTrue(DirectScanWrite.scanOf(filtered) == null, "a filtered scan does not");
+      Path fast = dir.resolve(ref[0] + "-fast");
+      Path rows = dir.resolve(ref[0] + "-rows");
+      scan.write().format("safetensors").option("maxShardSize", "20KB").option("dtype", "F32")
+          .save(fast.toString());
+      filtered.write().format("safetensors").option("maxShardSize", "20KB").option("dtype", "F32")
+          .save(rows.toString());
+      Map<String, byte[]> a = files(fast);
+      Map<String, byte[]> b = files(rows);
+      assertEquals(a.keySet(), b.keySet(), ref[0]);
+      a.forEach((name, bytes) -> assertArrayEquals(bytes, b.get(name), ref[0] + " " + name));
+    }
+  }
+
+  @Test
+  void theFastPathRefusesATensorNameInTwoFiles() throws Exception {
+    Path a = dir.resolve("a.safetensors");
+    Path b = dir.resolve("b.safetensors");
+    TestCheckpoints.write(a, Map.of(), List.of(
+        TestCheckpoints.random("w", DType.F32, new long[] {2}, 1)));
+    TestCheckpoints.write(b, Map.of(), List.of(
+        TestCheckpoints.random("w", DType.F32, new long[] {2}, 2)));
+    Path out = dir.resolve("twice");
+    Exception e = assertThrows(Exception.class, () -> spark.read().format("safetensors")
+        .load(a.toString(), b.toString()).write().format("safetensors").save(out.toString()));
+    assertTrue(e.getMessage().contains("Tensor 'w' appears in more than one file"), e.getMessage());
+    assertFalse(Files.exists(out), "nothing is published");
+  }
+
   /**
    * The shards are byte-identical to what huggingface_hub's save_torch_state_dict writes for the same tensors
    * in name order (golden hashes made by src/test/resources/golden/make_hf_name_order_golden.py), and the
