@@ -7,7 +7,7 @@ import java.io.Serializable;
  * How two tensors (or two chunks) of one dtype and shape differ, value by value.
  *
  * @param count values compared
- * @param differing values that are not equal (NaN equals NaN here; 0 equals -0)
+ * @param differing values that are not equal (NaN equals NaN here; 0 equals -0; 64-bit integers exactly)
  * @param maxAbs largest |a - b| over pairs where both are finite
  * @param maxRel largest |a - b| / max(|a|, |b|) over finite pairs not both zero
  * @param mse mean of (a - b)^2 over finite pairs (0 when there are none)
@@ -29,10 +29,13 @@ public record TensorDiff(long count, long differing, double maxAbs, double maxRe
     double maxAbs = 0;
     double maxRel = 0;
     double sumSq = 0;
+    boolean wideInts = dtype == DType.I64 || dtype == DType.U64;
     for (int i = 0; i < n; i++) {
       double x = TensorValues.getDouble(a, dtype, i);
       double y = TensorValues.getDouble(b, dtype, i);
-      boolean same = x == y || (Double.isNaN(x) && Double.isNaN(y));
+      // 64-bit integers beyond 2^53 round as doubles: they are compared by their bits.
+      boolean same = wideInts ? TensorValues.getRawLong(a, i) == TensorValues.getRawLong(b, i)
+          : x == y || (Double.isNaN(x) && Double.isNaN(y));
       if (!same) {
         differing++;
       }

@@ -7,9 +7,10 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * Decodes tensor bytes (the safetensors encoding: little-endian, row-major) into numbers, exactly: every
- * dtype's value is representable as a double, and every dtype but F64, I64, U64, I32 and U32 as a float.
- * Loops read the byte array in place, with no boxing and no allocation per element.
+ * Decodes tensor bytes (the safetensors encoding: little-endian, row-major) into numbers. As doubles, every
+ * dtype's values are exact except 64-bit integers beyond 2^53 (rounded to the nearest double); as floats,
+ * every dtype but F64 and the 32- and 64-bit integers. Loops read the byte array in place, with no boxing and
+ * no allocation per element.
  */
 public final class TensorValues {
   private static final VarHandle I16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
@@ -42,7 +43,7 @@ public final class TensorValues {
     }
   }
 
-  /** Value {@code i} as a double (exact for every dtype). */
+  /** Value {@code i} as a double (exact but for 64-bit integers beyond 2^53). */
   public static double getDouble(byte[] data, DType dtype, int i) {
     return switch (dtype) {
       case F64 -> Double.longBitsToDouble((long) I64.get(data, i * 8));
@@ -107,7 +108,7 @@ public final class TensorValues {
     return out;
   }
 
-  /** Values {@code [start, start + count)} into {@code out}, exactly, with loops specialised per dtype. */
+  /** Values {@code [start, start + count)} into {@code out} (as {@link #getDouble}), loops specialised per dtype. */
   public static void decode(byte[] data, DType dtype, int start, int count, double[] out) {
     switch (dtype) {
       case F32 -> {
@@ -138,7 +139,7 @@ public final class TensorValues {
     }
   }
 
-  /** Every value as a double (exact). */
+  /** Every value as a double (exact but for 64-bit integers beyond 2^53). */
   public static double[] toDoubles(byte[] data, DType dtype) {
     int n = count(dtype, data.length);
     double[] out = new double[n];
@@ -146,6 +147,11 @@ public final class TensorValues {
       out[i] = getDouble(data, dtype, i);
     }
     return out;
+  }
+
+  /** The 8 bytes of value {@code i} of a 64-bit dtype, as they are. */
+  public static long getRawLong(byte[] data, int i) {
+    return (long) I64.get(data, i * 8);
   }
 
   private static double unsignedLong(long v) {

@@ -38,13 +38,24 @@ public final class ChunkPlanner {
   public static List<TensorChunk> chunks(StoredTensor t, long maxChunkBytes) throws MalformedTensorFileException {
     TensorData d = t.data();
     if (d.decoder() != null && !d.decoder().splittable()) {
-      if (d.length() > MAX_CHUNK_BYTES) {
-        throw tooLarge(d.location(), t.name(), d.length());
-      }
+      checkDecodedWhole(t, maxChunkBytes);
       return List.of(new TensorChunk(t.name(), t.dtype(), t.shape(), 0, 1, 0, d.offset(), (int) d.length(),
           d.decoder()));
     }
     return chunks(d.location(), t.name(), t.dtype(), t.shape(), d.offset(), d.length(), d.decoder(), maxChunkBytes);
+  }
+
+  /**
+   * A tensor whose decoder cannot start mid-tensor is decoded whole, in memory: refused when larger than one
+   * chunk may be, so no executor holds more than {@code maxChunkBytes} for it.
+   */
+  public static void checkDecodedWhole(StoredTensor t, long maxChunkBytes) throws MalformedTensorFileException {
+    TensorData d = t.data();
+    if (d.decoder() != null && !d.decoder().splittable() && d.length() > maxChunkBytes) {
+      throw new MalformedTensorFileException(d.location(), t.name(), "the tensor is stored so that it can only be "
+          + "decoded whole (" + d.length() + " bytes), more than maxChunkBytes (" + maxChunkBytes + "). If the "
+          + "file is trusted, raise the read option maxChunkBytes (up to " + MAX_CHUNK_BYTES + ").");
+    }
   }
 
   private static List<TensorChunk> chunks(String file, String name, DType dtype, long[] shape, long offset,

@@ -28,4 +28,20 @@ public interface TensorDecoder extends Serializable {
   default boolean splittable() {
     return true;
   }
+
+  /**
+   * A check over the whole tensor's decoded bytes, for a reader that decodes it piece by piece in order, or
+   * null when the format has none that such a reader can make (the default).
+   */
+  default Check newCheck() {
+    return null;
+  }
+
+  /** A checksum fed with a tensor's decoded bytes in order. */
+  interface Check {
+    void update(byte[] bytes, int offset, int length);
+
+    /** Verifies the bytes seen: all of the tensor's, in order. */
+    void finish() throws MalformedTensorFileException;
+  }
 }

@@ -9,7 +9,7 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * {@link FolderFiles} on any Hadoop file system. On the local file system a link is followed only when its
- * target stays inside the folder.
+ * target stays inside the folder; elsewhere (HDFS) links are not followed at all.
  */
 public final class HadoopFolderFiles implements FolderFiles {
   private final FileSystem fs;
@@ -30,10 +30,20 @@ public final class HadoopFolderFiles implements FolderFiles {
       if (!real.startsWith(Paths.get(folder.toUri()).toRealPath()) || !Files.isRegularFile(real)) {
         throw FolderFiles.outside(referrer, relativeName);
       }
+    } else if (isLink(p)) {
+      throw FolderFiles.outside(referrer, relativeName); // where links exist (HDFS), none is followed
     }
     if (!status.isFile()) {
       throw FolderFiles.outside(referrer, relativeName);
     }
     return HadoopInputFile.of(fs, status);
+  }
+
+  private boolean isLink(Path p) throws IOException {
+    try {
+      return fs.getFileLinkStatus(p).isSymlink();
+    } catch (UnsupportedOperationException e) {
+      return false; // a file system without links (S3A)
+    }
   }
 }

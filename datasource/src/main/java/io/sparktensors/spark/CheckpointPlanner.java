@@ -396,6 +396,14 @@ final class CheckpointPlanner {
         return null;
       }
       throw e;
+    } catch (StackOverflowError e) { // a reader's bounded recursion, with maxNesting raised past the stack
+      MalformedTensorFileException m = new MalformedTensorFileException(c.status.getPath().toString(), null,
+          "its structure nests too deeply for this thread's stack; lower the read option maxNesting");
+      if (conf.ignoreCorruptFiles()) {
+        LOG.warn("Skipping corrupt file {} (ignoreCorruptFiles): {}", c.status.getPath(), m.getMessage());
+        return null;
+      }
+      throw m;
     } catch (IOException | RuntimeException e) {
       if (conf.ignoreCorruptFiles()) {
         LOG.warn("Skipping corrupt file {} (ignoreCorruptFiles): {}", c.status.getPath(), e.getMessage());

@@ -1,6 +1,7 @@
 package io.sparktensors.spark;
 
 import io.sparktensors.checkpoint.CheckpointFormat;
+import io.sparktensors.checkpoint.ChunkPlanner;
 import io.sparktensors.checkpoint.ShardPlan;
 import io.sparktensors.checkpoint.ShardPlanner;
 import io.sparktensors.format.FloatConversion;
@@ -88,6 +89,7 @@ public final class CheckpointReshard {
             throw new IllegalArgumentException("Two source tensors become '" + name + "' (" + previous + " and "
                 + f.file().location() + " " + t.name() + "): names must stay unique after renaming.");
           }
+          ChunkPlanner.checkDecodedWhole(t, readConf.maxChunkBytes());
           sources.put(name, new ShardAssembly.Source(t.dtype(), List.of(ShardAssembly.Range.of(t))));
           specs.add(new HeaderWriter.Spec(name, FloatConversion.outputDtype(t.dtype(), options.dtype()), t.shape()));
         }
@@ -127,7 +129,9 @@ public final class CheckpointReshard {
   private static Result write(SparkSession spark, String source, ShardPlan plan,
       Map<String, ShardAssembly.Source> sources, CheckpointCommitter committer, Configuration conf,
       ReshardOptions options) throws IOException {
-    Map<String, Path> extras = copySideFiles(source, plan, committer, conf);
+    java.util.Set<String> dataFiles = new java.util.HashSet<>();
+    sources.values().forEach(src -> src.ranges().forEach(r -> dataFiles.add(new Path(r.file()).getName())));
+    Map<String, Path> extras = copySideFiles(source, plan, dataFiles, committer, conf);
     long tasksStart = System.nanoTime();
     Map<String, Path> shardFiles = ShardAssembly.run(spark, plan, sources, committer, conf,
         options.failFirstAttemptAfterBytes());
@@ -156,9 +160,12 @@ public final class CheckpointReshard {
     return index;
   }
 
-  /** Copies the small non-tensor files of a source folder (config.json and the like) into staging. */
-  private static Map<String, Path> copySideFiles(String source, ShardPlan plan, CheckpointCommitter committer,
-      Configuration conf) throws IOException {
+  /**
+   * Copies the small non-tensor files of a source folder (config.json and the like) into staging: not the
+   * files tensors were read from (ONNX external data, say), nor TF graphs and checkpoint bookkeeping.
+   */
+  private static Map<String, Path> copySideFiles(String source, ShardPlan plan, java.util.Set<String> dataFiles,
+      CheckpointCommitter committer, Configuration conf) throws IOException {
     Path src = new Path(source);
     FileSystem fs = src.getFileSystem(conf);
     Map<String, Path> copied = new TreeMap<>();
@@ -170,6 +177,7 @@ public final class CheckpointReshard {
     for (FileStatus s : fs.listStatus(src)) {
       String name = s.getPath().getName();
       if (!s.isFile() || name.startsWith(".") || name.startsWith("_") || CheckpointFormat.isTensorFile(name)
+          || dataFiles.contains(name) || name.endsWith(".pb") || name.equals("checkpoint")
           || name.equals(plan.indexFileName())
           || s.getLen() > MAX_SIDE_FILE_BYTES) {
         continue;

@@ -237,6 +237,7 @@ final class ShardAssembly {
       long rowBytes = r.rows() == 0 ? 0 : r.length() / r.rows();
       long perPiece = !r.decoder().splittable() || rowBytes == 0 ? r.rows()
           : Math.max(1, COPY_BYTES / rowBytes);
+      TensorDecoder.Check check = r.decoder().newCheck(); // pieces cover the whole tensor, in order
       for (long row = 0; row < r.rows(); row += perPiece) {
         long n = Math.min(perPiece, r.rows() - row);
         long bytes = n * rowBytes;
@@ -246,7 +247,13 @@ final class ShardAssembly {
         }
         byte[] buffer = bytes <= COPY_BYTES ? free.take() : new byte[(int) bytes];
         r.decoder().decode(in, row, n, ByteBuffer.wrap(buffer, 0, (int) bytes));
+        if (check != null) {
+          check.update(buffer, 0, (int) bytes);
+        }
         full.add(new Piece(tensor, buffer, (int) bytes));
+      }
+      if (check != null) {
+        check.finish();
       }
     }
 

@@ -50,7 +50,7 @@ public record TensorReadConf(List<String> paths, CheckpointFormat format, long m
         bytes(options, TensorReadOptions.MAX_HEADER_BYTES, ReadLimits.DEFAULT_MAX_HEADER_BYTES, 8,
             Integer.MAX_VALUE - 8),
         (int) number(options, TensorReadOptions.MAX_TENSORS, ReadLimits.DEFAULT_MAX_TENSORS, 1, Integer.MAX_VALUE),
-        (int) number(options, TensorReadOptions.MAX_NESTING, ReadLimits.DEFAULT_MAX_NESTING, 1, 100_000),
+        (int) number(options, TensorReadOptions.MAX_NESTING, ReadLimits.DEFAULT_MAX_NESTING, 1, 1000),
         bool(options, TensorReadOptions.DEQUANTIZE, false),
         (int) number(options, TensorReadOptions.BATCH_ROWS, 4096, 1, 1 << 20),
         bytes(options, TensorReadOptions.BATCH_BYTES, 64L << 20, 1, ChunkPlanner.MAX_CHUNK_BYTES),

@@ -14,7 +14,7 @@ public final class TensorReadOptions {
   public static final String MAX_HEADER_BYTES = "maxHeaderBytes";
   /** Most tensors (and archive members) in one file. Default 1000000. */
   public static final String MAX_TENSORS = "maxTensors";
-  /** Deepest nesting of containers in a file (pickle stacks, protobuf messages, HDF5 groups). Default 256. */
+  /** Deepest nesting of containers in a file (pickle stacks, protobuf messages, HDF5 groups). Default 256, at most 1000. */
   public static final String MAX_NESTING = "maxNesting";
   /** GGUF: dequantize Q8_0 and Q4_0 tensors to F32 (otherwise they are refused). Default false. */
   public static final String DEQUANTIZE = "dequantize";

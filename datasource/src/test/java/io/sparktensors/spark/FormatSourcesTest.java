@@ -108,6 +108,19 @@ class FormatSourcesTest {
         ReshardOptions.defaults().withMaxShardSize(1 << 10));
     assertEquals(expectedHashes(folder, dropped), hashes(spark.read().format("safetensors").load(target)));
     assertEquals(expectedHashes(folder, dropped).size(), r.tensors());
+    // Beside the shards only the folder's small config files: no graph, no external data, no source shard.
+    for (String copied : r.copiedFiles()) {
+      assertTrue(copied.endsWith(".json"), reference + " copied " + copied);
+    }
+  }
+
+  @Test
+  void aTensorThatCanOnlyBeDecodedWholeIsBoundedByMaxChunkBytes() {
+    // features.h5 (h5py, see golden/keras) holds gzip-chunked datasets, which jHDF decodes whole.
+    String h5 = Path.of("src/test/resources/golden/keras/features.h5").toAbsolutePath().toString();
+    Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+        () -> spark.read().format("keras").option("maxChunkBytes", "16").load(h5).collectAsList());
+    assertTrue(String.valueOf(e.getMessage()).contains("can only be decoded whole"), e.getMessage());
   }
 
   @Test

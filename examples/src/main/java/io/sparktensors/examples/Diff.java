@@ -60,6 +60,12 @@ public final class Diff {
       // With a tolerance, values may differ by up to it (a NaN against a number, or infinities, never do).
       valuesEqual &= tolerance > 0 ? n.maxAbs() <= tolerance && !nonFiniteDiffers(r) : n.differing() == 0;
     }
+    // A tensor in both whose values were not compared (chunked differently on the two sides) is not equal.
+    kindA.forEach((n, k) -> {
+      if (k.equals(kindB.get(n)) && !compared.containsKey(n)) {
+        changed.put(n, "values not compared: chunked differently (raise maxChunkBytes)");
+      }
+    });
     boolean equal = onlyA.isEmpty() && onlyB.isEmpty() && changed.isEmpty() && valuesEqual;
     return new Result(onlyA, onlyB, changed, compared, equal);
   }

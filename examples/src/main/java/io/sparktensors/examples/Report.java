@@ -1,5 +1,15 @@
 package io.sparktensors.examples;
 
+import static org.apache.spark.sql.functions.abs;
+import static org.apache.spark.sql.functions.call_function;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.isnan;
+import static org.apache.spark.sql.functions.least;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
+
 import io.sparktensors.spark.TensorsDataSource;
 import io.sparktensors.spark.functions.TensorFunctions;
 import java.io.IOException;
@@ -13,7 +23,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
@@ -48,21 +58,31 @@ public final class Report {
                tensor_stats_merge(tensor_stats(data, dtype)) AS s
         FROM report_t GROUP BY name ORDER BY name""").collectAsList()) {
       Row s = r.getStruct(3);
+      if (s == null) {
+        continue; // an empty tensor: no values to summarise
+      }
       out.add(new TensorSummary(r.getString(0), r.getString(1), r.getLong(2), s.getLong(1), s.getLong(2),
           s.getDouble(s.fieldIndex("l2")), s.getDouble(s.fieldIndex("min")), s.getDouble(s.fieldIndex("max"))));
     }
     return out;
   }
 
-  /** Counts of finite values in {@link #BINS} equal bins between the tensor's min and max. */
+  /**
+   * Counts of finite values in {@link #BINS} equal bins between the tensor's min and max. Names come from the
+   * file, so they are compared as values, never put into SQL text.
+   */
   static long[] histogram(SparkSession spark, TensorSummary t) {
     long[] bins = new long[BINS];
-    double width = (t.max() - t.min()) / BINS;
-    String name = t.name().replace("'", "\\\\'");
-    for (Row r : spark.sql("SELECT least(" + (BINS - 1) + ", cast(floor((v - (" + t.min() + ")) / "
-        + (width > 0 ? width : 1) + ") AS int)) AS b, count(*) FROM (SELECT explode(tensor_to_double_array(data, "
-        + "dtype)) AS v FROM report_t WHERE name = '" + name + "') WHERE NOT isnan(v) AND abs(v) != 'Infinity' "
-        + "GROUP BY b").collectAsList()) {
+    if (Double.isNaN(t.min()) || Double.isNaN(t.max())) {
+      return bins; // no finite value
+    }
+    double width = t.max() > t.min() ? (t.max() - t.min()) / BINS : 1;
+    Column v = col("v");
+    Column bin = least(lit(BINS - 1), floor(v.minus(lit(t.min())).divide(lit(width))).cast("int"));
+    for (Row r : spark.table("report_t").where(col("name").equalTo(lit(t.name())))
+        .select(explode(call_function("tensor_to_double_array", col("data"), col("dtype"))).as("v"))
+        .where(not(isnan(v)).and(abs(v).notEqual(lit(Double.POSITIVE_INFINITY))))
+        .groupBy(bin.as("b")).count().collectAsList()) {
       bins[r.getInt(0)] = r.getLong(1);
     }
     return bins;

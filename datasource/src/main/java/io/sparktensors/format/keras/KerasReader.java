@@ -223,7 +223,10 @@ public final class KerasReader implements FormatReader {
 
     private void listLegacy(Group weights, String prefix) throws MalformedTensorFileException {
       Set<String> listed = new HashSet<>();
-      for (String layer : stringList(weights, LAYER_NAMES)) {
+      long visited = 0;
+      // Each layer once, however often layer_names repeats it; every weight name visited counts against the
+      // tensor limit, so hostile name lists cannot make listing quadratic.
+      for (String layer : new java.util.LinkedHashSet<>(stringList(weights, LAYER_NAMES))) {
         Group group = groups.get(prefix + layer);
         if (group == null) {
           if (!links.contains(prefix + layer)) {
@@ -234,6 +237,10 @@ public final class KerasReader implements FormatReader {
           continue;
         }
         for (String weight : stringList(group, WEIGHT_NAMES)) {
+          if (++visited > limits.maxTensors()) {
+            throw new MalformedTensorFileException(location, null, "its weight_names list more than "
+                + limits.maxTensors() + " weights. If the file is trusted, raise the read option maxTensors.");
+          }
           String path = prefix + layer + "/" + weight;
           Dataset d = datasets.get(path);
           if (d == null) {

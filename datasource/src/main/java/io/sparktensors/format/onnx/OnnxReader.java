@@ -112,6 +112,8 @@ public final class OnnxReader implements FormatReader {
     private final ProtoInput p;
     private final List<StoredTensor> tensors = new ArrayList<>();
     private final List<String> skipped = new ArrayList<>();
+    /** Reports made once per file however often their field repeats (a set: fields may repeat millions of times). */
+    private final java.util.Set<String> reportedOnce = new java.util.HashSet<>();
     private final Set<String> names = new HashSet<>();
     private final Map<String, String> facts = new LinkedHashMap<>();
     private final Map<String, String> props = new LinkedHashMap<>();
@@ -367,7 +369,7 @@ public final class OnnxReader implements FormatReader {
 
     private void skipOnce(long tag, long end, String report) throws IOException {
       p.skipValue(tag, end);
-      if (!skipped.contains(report)) {
+      if (reportedOnce.add(report)) {
         report(report);
       }
     }

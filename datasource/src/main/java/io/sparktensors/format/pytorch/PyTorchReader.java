@@ -286,6 +286,12 @@ public final class PyTorchReader implements FormatReader {
       throw new MalformedTensorFileException(location, name, "its view" + view + " reaches element " + last
           + " of a storage of " + storageBytes / size + " elements. The file is corrupt.");
     }
+    if (nbytes > storageBytes) {
+      // Only a view that repeats elements (a zero or overlapping stride) is larger than its storage: its
+      // decoded size would not be bounded by the file.
+      throw new MalformedTensorFileException(location, name, "its view" + view + " repeats storage elements: "
+          + nbytes + " bytes from a storage of " + storageBytes + ". Save it with .contiguous() (or .clone()).");
+    }
     long start = elements == 0 ? 0 : t.offset() * size;
     DType dtype = type.dtype();
     int swap = loaded.bigEndian() && size > 1 ? (dtype == DType.C64 ? size / 2 : size) : 0;

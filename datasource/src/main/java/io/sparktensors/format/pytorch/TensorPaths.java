@@ -60,6 +60,7 @@ final class TensorPaths {
     Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     Deque<Node> pending = new ArrayDeque<>();
     pending.push(new Node("", null, root, 0));
+    long pathChars = 0;
     while (!pending.isEmpty()) {
       Node n = pending.pop();
       Object v = n.value();
@@ -79,6 +80,13 @@ final class TensorPaths {
       }
       for (int i = children.size() - 1; i >= 0; i--) {
         Map.Entry<String, Object> c = children.get(i);
+        // Paths repeat their parents: a long key over many children must not build strings without bound.
+        pathChars += n.path().length() + 1L + c.getKey().length();
+        if (pathChars > limits.maxHeaderBytes()) {
+          throw new MalformedTensorFileException(file, null, "the names of its values would take more than "
+              + limits.maxHeaderBytes() + " characters (long keys over many entries). If the file is trusted, "
+              + "raise the read option maxHeaderBytes.");
+        }
         String path = n.path().isEmpty() ? c.getKey() : n.path() + "." + c.getKey();
         pending.push(new Node(path, n.top() == null ? c.getKey() : n.top(), c.getValue(), n.depth() + 1));
       }

@@ -11,7 +11,8 @@ import java.util.zip.CRC32C;
 /**
  * Copies a tensor's rows from its range of a TensorFlow data shard, byte-swapping the elements of a
  * big-endian bundle. A read of the whole tensor also verifies the entry's masked CRC32C; a read of some
- * rows cannot (the checksum covers the whole tensor), so its bytes are copied unverified.
+ * rows cannot (the checksum covers the whole tensor), so its bytes are copied unverified, unless the reader
+ * feeds every piece in order to {@link #newCheck()} (the re-shard job and the writer do).
  *
  * @param location the data shard, for error messages
  * @param tensor the tensor's name, for error messages
@@ -52,6 +53,29 @@ public record BundleTensorDecoder(String location, String tensor, long offset, l
     if (swapWidth > 1) {
       swap(stored);
     }
+  }
+
+  /** The CRC32C over the stored bytes, which are the decoded ones for a little-endian bundle. */
+  @Override
+  public Check newCheck() {
+    if (swapWidth > 1) {
+      return null; // the checksum covers the stored big-endian bytes, which the pieces no longer are
+    }
+    CRC32C crc = new CRC32C();
+    return new Check() {
+      @Override
+      public void update(byte[] bytes, int off, int len) {
+        crc.update(bytes, off, len);
+      }
+
+      @Override
+      public void finish() throws MalformedTensorFileException {
+        if (TableReader.mask(crc.getValue()) != maskedCrc32c) {
+          throw new MalformedTensorFileException(location, tensor, "the tensor's bytes fail their CRC32C "
+              + "checksum. The data shard is corrupt; copy the checkpoint again from its source.");
+        }
+      }
+    };
   }
 
   private void swap(ByteBuffer b) {

@@ -37,7 +37,7 @@ public final class TensorFunctions {
       new Definition("tensor_to_array", "tensor_to_array(data, dtype) - the values as array<float>", 2, 2,
           a -> new TensorToArray(a[0], a[1])),
       new Definition("tensor_to_double_array", "tensor_to_double_array(data, dtype) - the values as "
-          + "array<double>, exact for every dtype", 2, 2, a -> new TensorToArray.Doubles(a[0], a[1])),
+          + "array<double> (exact but for 64-bit integers beyond 2^53)", 2, 2, a -> new TensorToArray.Doubles(a[0], a[1])),
       new Definition("tensor_stats", "tensor_stats(data, dtype) - count, nans, infs, zeros, min, max, mean, std, "
           + "l2 of the finite values", 2, 2, a -> new TensorStatsExpression(a[0], a[1])),
       new Definition("tensor_stats_merge", "tensor_stats_merge(stats) - aggregate: chunk statistics merged into "

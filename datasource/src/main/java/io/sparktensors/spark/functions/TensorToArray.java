@@ -36,7 +36,10 @@ final class TensorToArray extends TensorExpression {
     return new TensorToArray(a[0], a[1]);
   }
 
-  /** {@code tensor_to_double_array(data, dtype)}: the values as {@code array<double>}, exact for every dtype. */
+  /**
+   * {@code tensor_to_double_array(data, dtype)}: the values as {@code array<double>}, exact for every dtype but
+   * 64-bit integers beyond 2^53.
+   */
   static final class Doubles extends TensorExpression {
 
     Doubles(Expression data, Expression dtype) {

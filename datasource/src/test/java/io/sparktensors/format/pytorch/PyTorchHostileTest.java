@@ -278,4 +278,22 @@ class PyTorchHostileTest {
     }
     throw new AssertionError("not found");
   }
+
+  @Test
+  void aViewThatRepeatsElementsIsRefused() {
+    // Six stored floats seen through a stride-0 view of 2^40 elements: the decoded size must not follow.
+    byte[] pickle = TorchBytes.stateDict(6, 0, new long[] {1L << 40}, new long[] {0}, false);
+    assertContains(refused(zipOfPickle(pickle)), "repeats storage elements");
+  }
+
+  @Test
+  void longKeysOverManyValuesCannotBuildNamesWithoutBound() {
+    // {key of 64 KiB: [None] * 100}: each value's path repeats the key; 6.4 MB of names is over a 1 MB limit.
+    Pickle p = new Pickle().proto().op('}', '(').str("k".repeat(64 << 10)).op(']', '(');
+    for (int i = 0; i < 100; i++) {
+      p.op('N');
+    }
+    byte[] pickle = p.op('e', 'u', '.').bytes();
+    assertContains(refused(zipOfPickle(pickle), new ReadLimits(1 << 20, 1000, 64)), "names of its values");
+  }
 }

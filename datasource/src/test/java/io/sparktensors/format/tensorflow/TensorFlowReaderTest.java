@@ -239,4 +239,33 @@ class TensorFlowReaderTest {
     int indexEnd = (int) (handle.get(2) + handle.get(3));
     return b.getInt(indexEnd - 4);
   }
+
+  @Test
+  void aCheckFedPieceByPieceVerifiesTheWholeTensor() throws Exception {
+    Path source = Fixtures.reference("tf-savedmodel").resolve("saved_model")
+        .resolve("variables");
+    for (boolean corrupt : new boolean[] {false, true}) {
+      Path copy = java.nio.file.Files.createDirectories(dir.resolve("check-" + corrupt));
+      java.nio.file.Files.copy(source.resolve("variables.index"), copy.resolve("variables.index"));
+      byte[] data = java.nio.file.Files.readAllBytes(source.resolve("variables.data-00000-of-00001"));
+      StoredTensor w = byName(list(source.resolve("variables.index"))).get("w");
+      if (corrupt) {
+        data[(int) w.data().offset()] ^= 1;
+      }
+      java.nio.file.Files.write(copy.resolve("variables.data-00000-of-00001"), data);
+      StoredTensor t = byName(list(copy.resolve("variables.index"))).get("w");
+      io.sparktensors.format.TensorDecoder.Check check = t.data().decoder().newCheck();
+      for (long row = 0; row < t.dim(0); row++) { // one row at a time: no single read covers the tensor
+        byte[] piece = StoredTensors.rows(t, row, 1);
+        check.update(piece, 0, piece.length);
+      }
+      if (corrupt) {
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(io.sparktensors.format.MalformedTensorFileException.class,
+            check::finish);
+        assertTrue(e.getMessage().contains("CRC32C"), e.getMessage());
+      } else {
+        check.finish();
+      }
+    }
+  }
 }

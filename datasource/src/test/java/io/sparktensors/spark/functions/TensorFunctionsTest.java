@@ -168,6 +168,16 @@ class TensorFunctionsTest {
   }
 
   @Test
+  void diffStatsCompareSixtyFourBitIntegersExactly() {
+    // 2^53 and 2^53 + 1 are one double apart only in exact arithmetic: as doubles they are equal.
+    byte[] a = le(8, b -> b.putLong(1L << 53).putLong(7));
+    byte[] c = le(8, b -> b.putLong((1L << 53) + 1).putLong(7));
+    String hex = "X'" + java.util.HexFormat.of().formatHex(a) + "', X'" + java.util.HexFormat.of().formatHex(c) + "'";
+    Row d = spark.sql("SELECT tensor_diff_stats(" + hex + ", 'I64') AS d").selectExpr("d.*").first();
+    assertEquals(1L, d.getLong(d.fieldIndex("differing")));
+  }
+
+  @Test
   void rowsTurnAnEmbeddingTableIntoRows() {
     tensors().where("name = 'emb'").createOrReplaceTempView("emb");
     List<Row> rows = spark.sql("SELECT name, tensor_rows(data, dtype, shape, chunk_start) FROM emb ORDER BY index")
