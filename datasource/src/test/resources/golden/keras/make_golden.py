@@ -6,6 +6,8 @@ The files are small and deterministic (no timestamps), so re-running gives the s
 features.h5  every element type and storage layout the reader handles or skips, plus a soft link
              and an external link (neither may be followed)
 external.h5  a dataset in HDF5 external storage (its bytes live in raw.bin, which does not exist)
+repeated.h5  a Keras 2 weights file whose layer_names repeat one layer 1,000 times, each listing its one
+             weight 1,000 times (a million weight names if each repeat were walked)
 """
 import h5py
 import numpy as np
@@ -39,3 +41,9 @@ with h5py.File("features.h5", "w", track_order=False) as f:
 
 with h5py.File("external.h5", "w") as f:
     f.create_dataset("outside", shape=(4,), dtype=np.float32, external=[("raw.bin", 0, 16)], **KW)
+
+with h5py.File("repeated.h5", "w") as f:
+    f.attrs["layer_names"] = np.array([b"dense"] * 1000)
+    g = f.create_group("dense")
+    g.attrs["weight_names"] = np.array([b"dense/kernel:0"] * 1000)
+    g.create_dataset("dense/kernel:0", data=np.arange(6, dtype=np.float32).reshape(2, 3), **KW)

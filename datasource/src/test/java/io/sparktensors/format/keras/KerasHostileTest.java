@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -252,5 +253,14 @@ class KerasHostileTest {
     byte[] out = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);
     return out;
+  }
+
+  @Test
+  void repeatedLayerNamesAreWalkedOnce() throws Exception {
+    // 1,000 repeats of one layer, each with 1,000 weight names: the layer is walked once (1,000 names, one
+    // tensor). Walking every repeat would visit a million names, past the 2,000 this limit allows.
+    byte[] bytes = Files.readAllBytes(golden("repeated.h5"));
+    TensorListing listing = list("repeated.h5", bytes, new ReadLimits(ReadLimits.DEFAULT_MAX_HEADER_BYTES, 2000, 64));
+    assertEquals(List.of("dense/kernel"), listing.tensors().stream().map(StoredTensor::name).toList());
   }
 }
