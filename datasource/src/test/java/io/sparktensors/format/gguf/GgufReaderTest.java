@@ -13,6 +13,7 @@ import io.sparktensors.format.safetensors.DType;
 import io.sparktensors.io.FolderFiles;
 import io.sparktensors.io.LocalInputFile;
 import io.sparktensors.testing.BytesInputFile;
+import io.sparktensors.testing.Corruptions;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.StoredTensors;
 import java.io.IOException;
@@ -282,30 +283,7 @@ class GgufReaderTest {
 
   @Test
   void corruptBytesGiveOnlyMalformedFiles() throws IOException {
-    byte[] whole = smallFile();
-    for (int i = 0; i < whole.length; i++) {
-      for (int v : new int[] {0, 0xff, 0x80, 0x7f, whole[i] ^ 1}) {
-        byte[] bad = whole.clone();
-        bad[i] = (byte) v;
-        BytesInputFile file = new BytesInputFile("m.gguf", bad);
-        try {
-          TensorListing listing = DEQUANTIZE.list(file, NO_FOLDER, ReadLimits.DEFAULTS);
-          try (var in = file.open(io.sparktensors.io.ReadPolicy.RANDOM)) {
-            for (StoredTensor t : listing.tensors()) {
-              ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(t.data().length()));
-              if (t.data().isPlain()) {
-                in.readFully(t.data().offset(), out);
-              } else {
-                t.data().decoder().decode(in, 0, t.rank() == 0 ? 1 : t.dim(0), out);
-              }
-              assertEquals(0, out.remaining(), t.name());
-            }
-          }
-        } catch (MalformedTensorFileException expected) {
-          // the only exception a corrupt file may cause
-        }
-      }
-    }
+    Corruptions.assertEveryByteChangeListsOrIsMalformed(DEQUANTIZE, "m.gguf", smallFile(), NO_FOLDER);
   }
 
   @Test
@@ -313,11 +291,6 @@ class GgufReaderTest {
     byte[] whole = smallFile();
     assertEquals(2, DEQUANTIZE.list(new BytesInputFile("m.gguf", whole), NO_FOLDER, ReadLimits.DEFAULTS)
         .tensors().size());
-    for (int n = 0; n < whole.length; n++) {
-      byte[] prefix = Arrays.copyOf(whole, n);
-      assertThrows(MalformedTensorFileException.class,
-          () -> DEQUANTIZE.list(new BytesInputFile("m.gguf", prefix), NO_FOLDER, ReadLimits.DEFAULTS),
-          "prefix " + n);
-    }
+    Corruptions.assertEveryPrefixIsMalformed(DEQUANTIZE, "m.gguf", whole, NO_FOLDER);
   }
 }

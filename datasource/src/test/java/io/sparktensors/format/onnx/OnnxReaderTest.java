@@ -20,6 +20,7 @@ import io.sparktensors.io.FolderFiles;
 import io.sparktensors.io.LocalFolderFiles;
 import io.sparktensors.io.LocalInputFile;
 import io.sparktensors.testing.BytesInputFile;
+import io.sparktensors.testing.Corruptions;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.StoredTensors;
 import java.io.IOException;
@@ -385,33 +386,7 @@ class OnnxReaderTest {
     byte[] whole = model(graphOf(tensor("a", 1, 2).bytes(9, new byte[8]),
         tensor("b", 6, 2).packedVarints(5, 1, -2), tensor("d", 11, 1).packedDoubles(10, 1))
         .message(1, constant("k", tensor("", 7, 2).packedVarints(7, 300, 4))));
-    for (int i = 0; i < whole.length; i++) {
-      for (int v : new int[] {0, 0xff, 0x80, 0x7f, whole[i] ^ 1}) {
-        byte[] bad = whole.clone();
-        bad[i] = (byte) v;
-        BytesInputFile file = new BytesInputFile("m.onnx", bad);
-        try {
-          readAll(file, READER.list(file, NO_FOLDER, ReadLimits.DEFAULTS));
-        } catch (MalformedTensorFileException expected) {
-          // the only exception a corrupt model may cause
-        }
-      }
-    }
-  }
-
-  /** Reads every listed tensor of an in-memory model, through its decoder when it has one. */
-  private static void readAll(BytesInputFile file, TensorListing listing) throws IOException {
-    try (var in = file.open(io.sparktensors.io.ReadPolicy.RANDOM)) {
-      for (StoredTensor t : listing.tensors()) {
-        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(t.data().length()));
-        if (t.data().isPlain()) {
-          in.readFully(t.data().offset(), out);
-        } else {
-          t.data().decoder().decode(in, 0, t.rank() == 0 ? 1 : t.dim(0), out);
-        }
-        assertEquals(0, out.remaining(), t.name());
-      }
-    }
+    Corruptions.assertEveryByteChangeListsOrIsMalformed(READER, "m.onnx", whole, NO_FOLDER);
   }
 
   @Test
@@ -420,10 +395,6 @@ class OnnxReaderTest {
         tensor("b", 6, 2).packedVarints(5, 1, 2)).message(1, constant("k", tensor("", 1).bytes(9, new byte[4]))));
     assertEquals(3, READER.list(new BytesInputFile("m.onnx", whole), NO_FOLDER, ReadLimits.DEFAULTS)
         .tensors().size());
-    for (int n = 0; n < whole.length; n++) {
-      byte[] prefix = Arrays.copyOf(whole, n);
-      assertThrows(MalformedTensorFileException.class,
-          () -> READER.list(new BytesInputFile("m.onnx", prefix), NO_FOLDER, ReadLimits.DEFAULTS), "prefix " + n);
-    }
+    Corruptions.assertEveryPrefixIsMalformed(READER, "m.onnx", whole, NO_FOLDER);
   }
 }
