@@ -21,11 +21,11 @@ public enum CheckpointFormat {
   /** {@code torch.save} files; sharded with {@code pytorch_model.bin.index.json}. */
   PYTORCH(PyTorchReader.NAME, List.of(".bin", ".pt", ".pth"), "pytorch_model.bin.index.json", ".bin.index.json"),
   /** A TF checkpoint's {@code <prefix>.index} (a SavedModel folder: its {@code variables/variables.index}). */
-  TENSORFLOW("tensorflow", List.of(".index"), null, null),
+  TENSORFLOW(TensorFlowReader.NAME, List.of(".index"), null, null),
   /** Keras 2 {@code .h5} models and weights, Keras 3 {@code .weights.h5} and {@code .keras} archives. */
-  KERAS("keras", List.of(".h5", ".hdf5", ".keras"), null, null),
-  ONNX("onnx", List.of(".onnx"), null, null),
-  GGUF("gguf", List.of(".gguf"), null, null);
+  KERAS(KerasReader.NAME, List.of(".h5", ".hdf5", ".keras"), null, null),
+  ONNX(OnnxReader.NAME, List.of(".onnx"), null, null),
+  GGUF(GgufReader.NAME, List.of(".gguf"), null, null);
 
   private final String shortName;
   private final List<String> suffixes;

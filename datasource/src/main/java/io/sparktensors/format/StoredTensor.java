@@ -40,6 +40,27 @@ public record StoredTensor(String name, DType dtype, long[] shape, TensorData da
     return n;
   }
 
+  /** Rows along dimension 0 (1 for a 0-d tensor). */
+  public long rows() {
+    return shape.length == 0 ? 1 : shape[0];
+  }
+
+  /**
+   * Reads rows {@code [rowStart, rowStart + rowCount)} in the safetensors encoding into {@code out}, which has
+   * exactly their bytes remaining: a plain run as it is, anything else through the decoder.
+   *
+   * @param in the open file named by {@link TensorData#location()}
+   */
+  public void readRows(io.sparktensors.io.SeekableInput in, long rowStart, long rowCount, java.nio.ByteBuffer out)
+      throws java.io.IOException {
+    if (data.isPlain()) {
+      long rowBytes = rows() == 0 ? 0 : data.length() / rows();
+      in.readFully(data.offset() + rowStart * rowBytes, out);
+    } else {
+      data.decoder().decode(in, rowStart, rowCount, out);
+    }
+  }
+
   /** The same tensor under another name. */
   public StoredTensor withName(String newName) {
     return new StoredTensor(newName, dtype, shape, data);

@@ -244,7 +244,7 @@ final class CheckpointPlanner {
         }
         if (format.isIndex(name)) {
           indexes.add(child);
-        } else if (format.isDataFile(name) && (conf.format() != null || isOfFormat(fs, child, format))) {
+        } else if (format.isDataFile(name)) {
           tensorFiles.add(child);
         }
       }
@@ -257,6 +257,15 @@ final class CheckpointPlanner {
       if (index != null) {
         expandIndex(fs, index, children, format, out);
         return;
+      }
+      if (conf.format() == null) { // only now, with no index to go by, tell ambiguous names by their bytes
+        List<FileStatus> ofFormat = new ArrayList<>();
+        for (FileStatus f : tensorFiles) {
+          if (isOfFormat(fs, f, format)) {
+            ofFormat.add(f);
+          }
+        }
+        tensorFiles = ofFormat;
       }
       if (!tensorFiles.isEmpty()) {
         for (FileStatus f : tensorFiles) {

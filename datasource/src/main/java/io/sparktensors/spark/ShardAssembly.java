@@ -67,8 +67,7 @@ final class ShardAssembly {
     /** The range of a listed tensor. */
     static Range of(StoredTensor t) {
       TensorData d = t.data();
-      return new Range(d.location(), d.fileLength(), d.offset(), d.length(), d.decoder(),
-          t.rank() == 0 ? 1 : t.dim(0));
+      return new Range(d.location(), d.fileLength(), d.offset(), d.length(), d.decoder(), t.rows());
     }
   }
 

@@ -65,11 +65,7 @@ final class FuzzContract {
         budget -= d.length();
         ByteBuffer out = ByteBuffer.allocate((int) d.length());
         try {
-          if (d.isPlain()) {
-            in.readFully(d.offset(), out);
-          } else {
-            d.decoder().decode(in, 0, t.rank() == 0 ? 1 : t.dim(0), out);
-          }
+          t.readRows(in, 0, t.rows(), out);
         } catch (MalformedTensorFileException expected) {
           continue;
         }

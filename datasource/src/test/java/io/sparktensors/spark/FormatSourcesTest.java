@@ -8,7 +8,6 @@ import io.sparktensors.testing.SparkSessions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -62,17 +61,12 @@ class FormatSourcesTest {
   }
 
   private static Map<String, String> hashes(Dataset<Row> df) {
-    Map<String, String> out = new TreeMap<>();
-    for (Row r : TensorHashes.sha256(df).collectAsList()) {
-      out.put(r.getString(0), r.getString(1));
-    }
-    return out;
+    return SparkSessions.tensorHashes(df);
   }
 
   /** The expected tensors of a reference folder, less the tied names a reader drops. */
   private static Map<String, String> expectedHashes(Path folder, String dropped) {
-    Map<String, String> out = new TreeMap<>();
-    Fixtures.expected(folder).forEach((name, e) -> out.put(name, e.sha256()));
+    Map<String, String> out = Fixtures.expectedHashes(folder);
     for (String name : dropped.split(",")) {
       out.remove(name);
     }

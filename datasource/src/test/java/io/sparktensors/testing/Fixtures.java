@@ -49,6 +49,13 @@ public final class Fixtures {
   /** A tensor as expected.json describes it. */
   public record Expected(String dtype, long[] shape, long nbytes, String sha256) {}
 
+  /** The SHA-256 of every tensor in a reference folder's expected.json, by name. */
+  public static Map<String, String> expectedHashes(Path folder) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    expected(folder).forEach((name, e) -> out.put(name, e.sha256()));
+    return out;
+  }
+
   /** The tensors of a reference folder's expected.json, by name. */
   public static Map<String, Expected> expected(Path folder) {
     try {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparktensors.format.StoredTensor;
-import io.sparktensors.format.TensorData;
 import io.sparktensors.format.TensorListing;
 import io.sparktensors.io.LocalInputFile;
 import io.sparktensors.io.ReadPolicy;
@@ -25,28 +24,20 @@ public final class StoredTensors {
 
   /** The whole tensor in the safetensors encoding. */
   public static byte[] bytes(StoredTensor t) {
-    long rows = t.rank() == 0 ? 1 : t.dim(0);
-    return rows(t, 0, rows);
+    return rows(t, 0, t.rows());
   }
 
   /** Rows {@code [start, start + count)} along dimension 0, through the decoder when there is one. */
   public static byte[] rows(StoredTensor t, long start, long count) {
-    TensorData d = t.data();
-    long rows = t.rank() == 0 ? 1 : t.dim(0);
-    long rowBytes = rows == 0 ? 0 : d.length() / rows;
-    byte[] out = new byte[Math.toIntExact(count * rowBytes)];
-    try (SeekableInput in = new LocalInputFile(Path.of(d.location())).open(ReadPolicy.RANDOM)) {
-      if (d.isPlain()) {
-        in.readFully(d.offset() + start * rowBytes, out, 0, out.length);
-      } else {
-        ByteBuffer buf = ByteBuffer.wrap(out);
-        d.decoder().decode(in, start, count, buf);
-        assertEquals(0, buf.remaining(), "the decoder of " + t.name() + " filled its buffer");
-      }
+    long rowBytes = t.rows() == 0 ? 0 : t.data().length() / t.rows();
+    ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(count * rowBytes));
+    try (SeekableInput in = new LocalInputFile(Path.of(t.data().location())).open(ReadPolicy.RANDOM)) {
+      t.readRows(in, start, count, out);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return out;
+    assertEquals(0, out.remaining(), "the bytes of " + t.name() + " filled their buffer");
+    return out.array();
   }
 
   /**

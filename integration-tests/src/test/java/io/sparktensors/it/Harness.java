@@ -56,15 +56,23 @@ final class Harness {
    * needs on Java 17, returned once all of them are up (they take some seconds to start).
    */
   static SparkSession separateExecutors(String app, int executors, String executorMemory) {
+    return awaitExecutors(executorJvms(SparkSessions.builder(app, "local-cluster[" + executors + ",1,1024]"),
+        executorMemory).getOrCreate(), executors);
+  }
+
+  /** Executors in their own JVMs get this JVM's class path and the flags Spark needs on Java 17. */
+  static SparkSession.Builder executorJvms(SparkSession.Builder builder, String executorMemory) {
     String flags = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
         .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules") || a.startsWith("-Dio.netty")
             || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions") || a.startsWith("-Djava.io.tmpdir"))
         .collect(Collectors.joining(" "));
-    SparkSession spark = SparkSessions.builder(app, "local-cluster[" + executors + ",1,1024]")
-        .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+    return builder.config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
         .config("spark.executor.extraJavaOptions", flags)
-        .config("spark.executor.memory", executorMemory)
-        .getOrCreate();
+        .config("spark.executor.memory", executorMemory);
+  }
+
+  /** Returns {@code spark} once its executors are up (they take some seconds to start), or after 2 minutes. */
+  static SparkSession awaitExecutors(SparkSession spark, int executors) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (spark.sparkContext().getExecutorMemoryStatus().size() < executors + 1 && System.nanoTime() < deadline) {
       try {

@@ -124,14 +124,8 @@ class SeparateExecutorsTest {
     for (String[] ref : new String[][] {{"torch-zoo", "zoo.pt"}, {"tf-savedmodel", "saved_model"},
         {"onnx-mlp", "model.onnx"}, {"gguf-small", "small.gguf"}, {"keras-dense", "legacy.h5"}}) {
       Path folder = Fixtures.reference(ref[0]);
-      Map<String, String> actual = new TreeMap<>();
-      for (Row r : TensorHashes.sha256(spark.read().format("tensors").option("maxChunkBytes", "16")
-          .load(folder.resolve(ref[1]).toString())).collectAsList()) {
-        actual.put(r.getString(0), r.getString(1));
-      }
-      Map<String, String> expected = new TreeMap<>();
-      Fixtures.expected(folder).forEach((k, v) -> expected.put(k, v.sha256()));
-      assertEquals(expected, actual, ref[0]);
+      assertEquals(Fixtures.expectedHashes(folder), io.sparktensors.testing.SparkSessions.tensorHashes(spark.read()
+          .format("tensors").option("maxChunkBytes", "16").load(folder.resolve(ref[1]).toString())), ref[0]);
     }
     io.sparktensors.spark.functions.TensorFunctions.register(spark);
     Row stats = spark.read().format("safetensors").option("maxChunkBytes", "4096").load(DemoCheckpoint.path()

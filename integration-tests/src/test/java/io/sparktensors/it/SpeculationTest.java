@@ -9,7 +9,6 @@ import io.sparktensors.spark.CheckpointReshard;
 import io.sparktensors.spark.ReshardOptions;
 import io.sparktensors.testing.SparkSessions;
 import java.io.File;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +17,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.SparkConf;
 import org.apache.spark.deploy.master.Master$;
@@ -58,24 +56,13 @@ class SpeculationTest {
       ENVS.add(Worker$.MODULE$.startRpcEnvAndEndpoint(host, 0, 0, 1, 1024, new String[] {url}, dir.toString(),
           Option.empty(), new SparkConf(), Option.empty()));
     }
-    String flags = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-        .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules") || a.startsWith("-Dio.netty")
-            || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions") || a.startsWith("-Djava.io.tmpdir"))
-        .collect(Collectors.joining(" "));
-    spark = SparkSessions.builder("SpeculationTest", url)
-        .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-        .config("spark.executor.extraJavaOptions", flags)
-        .config("spark.executor.memory", "768m")
+    spark = Harness.awaitExecutors(Harness.executorJvms(SparkSessions.builder("SpeculationTest", url), "768m")
         .config("spark.speculation", "true")
         .config("spark.speculation.interval", "100ms")
         .config("spark.speculation.quantile", "0.5")
         .config("spark.speculation.multiplier", "2")
         .config("spark.speculation.minTaskRuntime", "500ms")
-        .getOrCreate();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (spark.sparkContext().getExecutorMemoryStatus().size() < 3 && System.nanoTime() < deadline) {
-      Thread.sleep(200);
-    }
+        .getOrCreate(), 2);
     assertEquals(3, spark.sparkContext().getExecutorMemoryStatus().size(), "driver and an executor per host");
     spark.sparkContext().addSparkListener(new SparkListener() {
       @Override

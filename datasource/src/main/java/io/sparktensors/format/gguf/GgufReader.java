@@ -34,6 +34,8 @@ import java.util.Set;
  * {@link MalformedTensorFileException} naming the tensor and its type.
  */
 public final class GgufReader implements FormatReader {
+  /** The format's short name. */
+  public static final String NAME = "gguf";
   /** ggml's GGML_MAX_DIMS: no ggml tensor has more dimensions. */
   static final int MAX_DIMS = 4;
   private static final int MAGIC = 0x46554747; // "GGUF" read little-endian
@@ -56,7 +58,7 @@ public final class GgufReader implements FormatReader {
 
   @Override
   public String name() {
-    return "gguf";
+    return NAME;
   }
 
   /** A tensor info as the header states it: dims innermost first, offset from the data section. */

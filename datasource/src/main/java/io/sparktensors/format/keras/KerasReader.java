@@ -59,6 +59,8 @@ import java.util.Set;
  * {@code keras.keras_version} and {@code keras.backend}.
  */
 public final class KerasReader implements FormatReader {
+  /** The format's short name. */
+  public static final String NAME = "keras";
   /**
    * Largest chunked or compact dataset: jHDF assembles one in a single byte array, which Java bounds at a
    * little under 2 GiB.
@@ -75,7 +77,7 @@ public final class KerasReader implements FormatReader {
 
   @Override
   public String name() {
-    return "keras";
+    return NAME;
   }
 
   /**

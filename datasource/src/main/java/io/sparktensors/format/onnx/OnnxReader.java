@@ -44,6 +44,8 @@ import java.util.Set;
  * {@code onnx.graph_name} when present, and the model's {@code metadata_props} under their own keys.
  */
 public final class OnnxReader implements FormatReader {
+  /** The format's short name. */
+  public static final String NAME = "onnx";
   /** numpy's limit on dimensions; no ONNX runtime goes further, and it keeps hostile shapes small. */
   static final int MAX_RANK = 64;
 
@@ -89,7 +91,7 @@ public final class OnnxReader implements FormatReader {
 
   @Override
   public String name() {
-    return "onnx";
+    return NAME;
   }
 
   @Override

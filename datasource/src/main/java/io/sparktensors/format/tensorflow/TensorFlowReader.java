@@ -41,6 +41,8 @@ import java.util.Map;
  * and {@code tensorflow.names} ({@code object_graph} or {@code checkpoint_keys}).
  */
 public final class TensorFlowReader implements FormatReader {
+  /** The format's short name. */
+  public static final String NAME = "tensorflow";
   /** The suffix TF2 checkpoint keys give a variable's value. */
   static final String VARIABLE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE";
   /** The key of the counter {@code tf.train.Checkpoint} keeps of its saves. */
@@ -51,7 +53,7 @@ public final class TensorFlowReader implements FormatReader {
 
   @Override
   public String name() {
-    return "tensorflow";
+    return NAME;
   }
 
   @Override
