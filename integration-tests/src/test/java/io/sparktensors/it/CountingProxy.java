@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A small HTTP/1.1 reverse proxy in front of the S3 server: it counts the requests the server receives, GET
- * response bytes by object and upload bytes, and can fail a share of GET requests. One thread per client
- * connection; requests on a connection are forwarded in turn.
+ * response bytes by object and upload bytes, and can fail a share of GET requests and of uploads. One thread per
+ * client connection; requests on a connection are forwarded in turn. Faults are injected before the server sees
+ * a request, so a retry is always safe.
  */
 final class CountingProxy implements AutoCloseable {
   private final ServerSocket server;
@@ -34,7 +35,10 @@ final class CountingProxy implements AutoCloseable {
   final AtomicLong getBytes = new AtomicLong();
   /** GET requests answered with an injected fault. */
   final AtomicLong injected = new AtomicLong();
+  /** Uploads (PUT and POST requests) answered with an injected fault. */
+  final AtomicLong injectedUploads = new AtomicLong();
   private volatile double getFailureRate;
+  private volatile double uploadFailureRate;
   private final java.util.Random random = new java.util.Random(42);
   /** Request body bytes (uploads). */
   final AtomicLong uploadBytes = new AtomicLong();
@@ -61,6 +65,15 @@ final class CountingProxy implements AutoCloseable {
     getFailureRate = rate;
   }
 
+  /**
+   * Fail this share of PUT and POST requests (object and part uploads, server-side copies, multipart initiation
+   * and completion, bulk deletes) from now on, before the server sees them: half answered 503 Slow Down once
+   * the body has arrived, half with the connection dropped halfway through the body.
+   */
+  void failUploads(double rate) {
+    uploadFailureRate = rate;
+  }
+
   void reset() {
     gets.set(0);
     heads.set(0);
@@ -69,6 +82,7 @@ final class CountingProxy implements AutoCloseable {
     getBytes.set(0);
     uploadBytes.set(0);
     injected.set(0);
+    injectedUploads.set(0);
     requests.clear();
     getBytesByPath.clear();
   }
@@ -114,12 +128,29 @@ final class CountingProxy implements AutoCloseable {
             if (draw < getFailureRate / 2) {
               return; // drop the connection without an answer
             }
-            byte[] body = "<Error><Code>SlowDown</Code><Message>injected</Message></Error>"
-                .getBytes(StandardCharsets.UTF_8);
-            toClient.write(("HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: "
-                + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            toClient.write(body);
-            toClient.flush();
+            slowDown(toClient);
+            continue;
+          }
+        }
+        if ((method.equals("PUT") || method.equals("POST")) && uploadFailureRate > 0) {
+          double draw;
+          synchronized (random) {
+            draw = random.nextDouble();
+          }
+          if (draw < uploadFailureRate) {
+            injectedUploads.incrementAndGet();
+            if ("100-continue".equalsIgnoreCase(request.header("expect"))) {
+              toClient.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+              toClient.flush();
+            }
+            if (draw < uploadFailureRate / 2) {
+              String length = request.header("content-length");
+              long half = length == null ? 0 : Long.parseLong(length.trim()) / 2;
+              copy(fromClient, OutputStream.nullOutputStream(), half, null);
+              return; // drop the connection halfway through the upload
+            }
+            copyBody(request, fromClient, OutputStream.nullOutputStream(), null);
+            slowDown(toClient);
             continue;
           }
         }
@@ -140,15 +171,13 @@ final class CountingProxy implements AutoCloseable {
         toClient.write(response.bytes);
         int status = Integer.parseInt(response.startLine.split(" ")[1]);
         if (!method.equals("HEAD") && status != 204 && status != 304) {
-          AtomicLong perPath = null;
+          // Counted per response: other connections copy bodies at the same time.
+          AtomicLong bodyBytes = new AtomicLong();
+          copyBody(response, fromUpstream, toClient, bodyBytes);
           if (method.equals("GET")) {
             String path = request.startLine.split(" ")[1].split("\\?")[0];
-            perPath = getBytesByPath.computeIfAbsent(path, k -> new AtomicLong());
-          }
-          long before = getBytes.get();
-          copyBody(response, fromUpstream, toClient, method.equals("GET") ? getBytes : null);
-          if (perPath != null) {
-            perPath.addAndGet(getBytes.get() - before);
+            getBytesByPath.computeIfAbsent(path, k -> new AtomicLong()).addAndGet(bodyBytes.get());
+            getBytes.addAndGet(bodyBytes.get());
           }
         }
         toClient.flush();
@@ -159,6 +188,14 @@ final class CountingProxy implements AutoCloseable {
     } catch (IOException e) {
       // a client or server hung up: the connection ends
     }
+  }
+
+  private static void slowDown(OutputStream toClient) throws IOException {
+    byte[] body = "<Error><Code>SlowDown</Code><Message>injected</Message></Error>".getBytes(StandardCharsets.UTF_8);
+    toClient.write(("HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: " + body.length
+        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    toClient.write(body);
+    toClient.flush();
   }
 
   private static void copyBody(Head head, InputStream in, OutputStream out, AtomicLong counter) throws IOException {

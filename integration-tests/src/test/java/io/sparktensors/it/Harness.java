@@ -40,6 +40,20 @@ final class Harness {
     return out.toString(StandardCharsets.UTF_8);
   }
 
+  /** Every file under {@code folder}, for failure messages. */
+  static String listRecursively(FileSystem fs, String folder) {
+    StringBuilder sb = new StringBuilder();
+    try {
+      for (FileStatus s : fs.listStatus(new Path(folder))) {
+        sb.append(s.getPath()).append(s.isDirectory() ? "/ [" + listRecursively(fs, s.getPath().toString()) + "] "
+            : " ");
+      }
+    } catch (java.io.IOException e) {
+      sb.append(e);
+    }
+    return sb.toString();
+  }
+
   /** Every file of a folder on {@code fs} by name, with its bytes. */
   static Map<String, byte[]> files(FileSystem fs, String folder) throws Exception {
     Map<String, byte[]> out = new TreeMap<>();
@@ -101,6 +115,8 @@ final class Harness {
     java.nio.file.Path localOut = local.resolve("out");
     CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), localOut.toString(),
         ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("150KB")));
+    assertFalse(fs.exists(new Path(written + "/" + CheckpointCommitter.STAGING)),
+        () -> "staging cleaned up, but found " + listRecursively(fs, written));
     Map<String, byte[]> fromWriter = files(fs, written);
     Map<String, byte[]> fromReshard = files(fs, resharded);
     assertTrue(fromWriter.containsKey("model.safetensors.index.json"), fromWriter.keySet().toString());

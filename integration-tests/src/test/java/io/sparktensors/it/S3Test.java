@@ -178,4 +178,44 @@ class S3Test {
     }
     DemoCheckpoint.expected().forEach((name, e) -> assertEquals(e.sha256(), read.get(name), name));
   }
+
+  @Test
+  void s3aRetriesCarryWritesThroughFailedUploadsWithIdenticalOutput(@TempDir Path local) throws Exception {
+    Path big = io.sparktensors.testing.TestCheckpoints.write(local.resolve("big.safetensors"), null, java.util.List.of(
+        io.sparktensors.testing.TestCheckpoints.random("big", io.sparktensors.format.safetensors.DType.F32,
+            new long[] {5 << 20}, 7)));
+    Path clean = local.resolve("clean");
+    CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), clean.toString(),
+        ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("100KB")));
+    Path cleanBig = local.resolve("clean-big");
+    CheckpointReshard.run(spark, big.toString(), cleanBig.toString(), ReshardOptions.defaults());
+    server.proxy().reset();
+    server.proxy().failUploads(0.25);
+    try {
+      spark.read().format("safetensors").load(DemoCheckpoint.path().toString()).write().format("safetensors")
+          .option("maxShardSize", "100KB").save(ROOT + "/faulty-written");
+      CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), ROOT + "/faulty-resharded",
+          ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("100KB")));
+      CheckpointReshard.run(spark, big.toString(), ROOT + "/faulty-big", ReshardOptions.defaults());
+    } finally {
+      server.proxy().failUploads(0);
+    }
+    assertTrue(server.proxy().injectedUploads.get() >= 5, "faults injected: " + server.proxy().injectedUploads.get());
+    assertTrue(server.proxy().posts.get() >= 2, "the large shard went up in parts");
+    for (String out : java.util.List.of("/faulty-written", "/faulty-resharded")) {
+      Map<String, byte[]> got = files(ROOT + out);
+      try (Stream<Path> s = Files.list(clean)) {
+        for (Path p : s.toList()) {
+          String name = p.getFileName().toString();
+          if (out.equals("/faulty-written") && !name.endsWith(".safetensors") && !name.endsWith(".index.json")) {
+            continue; // the writer copies no side files
+          }
+          assertArrayEquals(Files.readAllBytes(p), got.get(name), out + "/" + name);
+        }
+      }
+    }
+    assertEquals(java.util.Set.of("model.safetensors"), files(ROOT + "/faulty-big").keySet());
+    assertArrayEquals(Files.readAllBytes(cleanBig.resolve("model.safetensors")),
+        files(ROOT + "/faulty-big").get("model.safetensors"));
+  }
 }
