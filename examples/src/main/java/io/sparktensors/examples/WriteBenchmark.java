@@ -34,7 +34,7 @@ public final class WriteBenchmark {
       Path dir = Paths.get(SparkTensorsCli.option(rest, "--dir", "target/bench-write"));
       long out = ByteSizes.parse(SparkTensorsCli.option(rest, "--max-shard-size", "1GB"));
       boolean skipWriter = rest.remove("--skip-writer");
-      int repeats = Integer.parseInt(SparkTensorsCli.option(rest, "--repeats", "3"));
+      int repeats = Integer.parseInt(SparkTensorsCli.option(rest, "--repeats", "5"));
       String source = SparkTensorsCli.option(rest, "--source", null);
       if (!rest.isEmpty()) {
         throw new IllegalArgumentException("bench-write: unknown arguments " + rest);
@@ -55,11 +55,10 @@ public final class WriteBenchmark {
     }
     out.printf("checkpoint: %s, %d shards, %.2f GB -> shards of at most %,d bytes; heap limit %d MB%n", src,
         shards.size(), bytes / 1e9, s.outputShardSize(), Runtime.getRuntime().maxMemory() >> 20);
-    ReadBenchmark.rawReadAll(shards); // warm the page cache for every contender alike
     spark.range(4).count(); // and start Spark's executors, as on a running cluster
 
     Path copy = s.dir().resolve("cp");
-    double cp = best(s.repeats(), copy, () -> {
+    double cp = best(s.repeats(), shards, copy, () -> {
       Process p = new ProcessBuilder("cp", "-r", src.toString(), copy.toString()).inheritIO().start();
       if (p.waitFor() != 0) {
         throw new IOException("cp failed");
@@ -67,7 +66,7 @@ public final class WriteBenchmark {
     });
     Path resharded = s.dir().resolve("reshard");
     HeapPeaks.reset();
-    double reshard = best(s.repeats(), resharded, () -> CheckpointReshard.run(spark, src.toString(),
+    double reshard = best(s.repeats(), shards, resharded, () -> CheckpointReshard.run(spark, src.toString(),
         resharded.toString(), ReshardOptions.defaults().withMaxShardSize(s.outputShardSize())));
     long reshardPeak = HeapPeaks.bytes();
     out.printf("cp -r                    %6.2f s  %6.2f GB/s%n", cp, bytes / 1e9 / cp);
@@ -76,14 +75,14 @@ public final class WriteBenchmark {
     if (!s.skipWriter()) {
       Path written = s.dir().resolve("written");
       HeapPeaks.reset();
-      double writer = best(s.repeats(), written, () -> spark.read().format("tensors").load(src.toString()).write()
+      double writer = best(s.repeats(), shards, written, () -> spark.read().format("tensors").load(src.toString()).write()
           .format("safetensors").option("maxShardSize", Long.toString(s.outputShardSize()))
           .save(written.toString()));
       out.printf("read + DataFrame writer  %6.2f s  %6.2f GB/s  (%.2fx the throughput of cp; peak heap %d MB)%n",
           writer, bytes / 1e9 / writer, cp / writer, HeapPeaks.bytes() >> 20);
       // A filter keeps the writer off its fast path: every tensor goes through Spark rows and is staged.
       HeapPeaks.reset();
-      double general = best(s.repeats(), written, () -> spark.read().format("tensors").load(src.toString())
+      double general = best(s.repeats(), shards, written, () -> spark.read().format("tensors").load(src.toString())
           .where("length(data) >= 0").write().format("safetensors")
           .option("maxShardSize", Long.toString(s.outputShardSize())).save(written.toString()));
       out.printf("  ... through Spark rows %6.2f s  %6.2f GB/s  (%.2fx the throughput of cp; peak heap %d MB)%n",
@@ -105,11 +104,20 @@ public final class WriteBenchmark {
     void run() throws Exception;
   }
 
-  /** The best of {@code repeats} timed runs, each into a fresh {@code output} folder. */
-  private static double best(int repeats, Path output, Step step) throws Exception {
+  /**
+   * The best of {@code repeats} timed runs after one untimed run (so the JIT has compiled the contender's code,
+   * as on a running cluster: on two cores its compiler threads otherwise take a core from the tasks), each
+   * into a fresh {@code output} folder and each from a warm page cache: the source is read once before every
+   * run (the kernel may drop cached pages between runs, and a contender should not pay for its predecessors'
+   * writes pushing the source out).
+   */
+  private static double best(int repeats, List<Path> source, Path output, Step step) throws Exception {
+    fresh(output);
+    step.run();
     double best = Double.MAX_VALUE;
     for (int i = 0; i < repeats; i++) {
       fresh(output);
+      ReadBenchmark.rawReadAll(source);
       best = Math.min(best, time(step));
     }
     return best;
