@@ -75,8 +75,8 @@ public final class WriteBenchmark {
     if (!s.skipWriter()) {
       Path written = s.dir().resolve("written");
       HeapPeaks.reset();
-      double writer = best(s.repeats(), shards, written, () -> spark.read().format("tensors").load(src.toString()).write()
-          .format("safetensors").option("maxShardSize", Long.toString(s.outputShardSize()))
+      double writer = best(s.repeats(), shards, written, () -> spark.read().format("tensors").load(src.toString())
+          .write().format("safetensors").option("maxShardSize", Long.toString(s.outputShardSize()))
           .save(written.toString()));
       out.printf("read + DataFrame writer  %6.2f s  %6.2f GB/s  (%.2fx the throughput of cp; peak heap %d MB)%n",
           writer, bytes / 1e9 / writer, cp / writer, HeapPeaks.bytes() >> 20);
