@@ -7,6 +7,7 @@ import io.sparktensors.format.safetensors.TensorEntry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.util.List;
 import java.util.Map;
 
@@ -75,6 +76,34 @@ public final class ShardOutput {
       return;
     }
     convert(b, off, len);
+  }
+
+  /**
+   * Appends the remaining bytes of {@code src} (the current tensor's, in its source dtype): an off-heap buffer
+   * goes to a channel output as it is when the dtype stays.
+   */
+  public void append(ByteBuffer src) throws IOException {
+    if (src.hasArray()) {
+      append(src.array(), src.arrayOffset() + src.position(), src.remaining());
+      src.position(src.limit());
+      return;
+    }
+    if (current != null && source == current.dtype() && out instanceof WritableByteChannel channel) {
+      if (sourceBytes + src.remaining() > expectedSourceBytes) {
+        throw wrongLength(sourceBytes + src.remaining());
+      }
+      sourceBytes += src.remaining();
+      while (src.hasRemaining()) {
+        channel.write(src);
+      }
+      return;
+    }
+    byte[] scratch = new byte[Math.min(src.remaining(), CONVERT_BYTES)];
+    while (src.hasRemaining()) {
+      int n = Math.min(scratch.length, src.remaining());
+      src.get(scratch, 0, n);
+      append(scratch, 0, n);
+    }
   }
 
   private void convert(byte[] b, int off, int len) throws IOException {

@@ -2,7 +2,6 @@ package io.sparktensors.io;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Paths;
@@ -27,17 +26,16 @@ public final class OutputFiles {
   }
 
   /**
-   * A new file (failing if it exists). Local files are written through a {@link FileChannel}, which copies
-   * large writes once into a reused direct buffer (a stream would allocate native memory for every write);
-   * others through their FileSystem's stream (multipart uploads on S3A).
+   * A new file (failing if it exists). Local files are a {@link ChannelOutput} (a {@link FileChannel}, which
+   * takes off-heap buffers as they are and copies heap writes once into a reused direct buffer); others their
+   * FileSystem's stream (multipart uploads on S3A).
    */
   public static OutputStream create(Path path, Configuration conf) throws IOException {
     FileSystem fs = fileSystem(path, conf);
     if (fs instanceof RawLocalFileSystem) {
       java.nio.file.Path local = Paths.get(fs.makeQualified(path).toUri());
       Files.createDirectories(local.getParent());
-      return Channels.newOutputStream(FileChannel.open(local, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE));
+      return new ChannelOutput(FileChannel.open(local, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
     }
     return fs.create(path, false);
   }

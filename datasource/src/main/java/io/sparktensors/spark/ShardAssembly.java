@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -133,17 +134,22 @@ final class ShardAssembly {
       sourceDtypes.put(t.name(), sources.get(t.name()).dtype());
     }
     long copied = 0;
-    try (OutputStream out = new BufferedOutputStream(OutputFiles.create(path, conf), 1 << 20);
-        ReadAhead ahead = new ReadAhead(shard.tensors(), sources, conf)) {
+    OutputStream file = OutputFiles.create(path, conf);
+    // A local file takes off-heap buffers as they are: bytes that need no decoding or conversion then pass
+    // from the source to the output with no copy through the heap.
+    boolean offHeap = file instanceof WritableByteChannel && plainCopies(shard, sources);
+    try (OutputStream out = file instanceof WritableByteChannel ? file : new BufferedOutputStream(file, 1 << 20);
+        ReadAhead ahead = new ReadAhead(shard.tensors(), sources, conf, offHeap)) {
       ShardOutput output = new ShardOutput(path.toString(), shard, sourceDtypes, out);
       for (ReadAhead.Piece p = ahead.take(); p != ReadAhead.END; p = ahead.take()) {
         if (p.buffer() == null) {
           output.begin(shard.tensors().get(p.tensor()).name());
           continue;
         }
-        output.append(p.buffer(), 0, p.length());
+        int length = p.buffer().remaining();
+        output.append(p.buffer());
         ahead.recycle(p.buffer());
-        copied += p.length();
+        copied += length;
         if (failAfter >= 0 && copied >= failAfter && task != null && task.attemptNumber() == 0) {
           throw new IOException("Injected fault after " + copied + " bytes (test hook)");
         }
@@ -153,31 +159,43 @@ final class ShardAssembly {
     return new StagedShard(index, path.toString());
   }
 
+  /** Whether every tensor of the shard is plain runs of bytes that keep their dtype. */
+  private static boolean plainCopies(ShardPlan.Shard shard, Map<String, Source> sources) {
+    for (TensorEntry t : shard.tensors()) {
+      Source source = sources.get(t.name());
+      if (source.dtype() != t.dtype() || source.ranges().stream().anyMatch(r -> r.decoder() != null)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /**
    * Reads a shard's source ranges on a helper thread, a few buffers ahead of the task that writes them, so
    * reading and writing overlap. Memory: {@link #DEPTH} buffers of {@link #COPY_BYTES}.
    */
   static final class ReadAhead implements AutoCloseable {
     static final int DEPTH = 3;
-    /** A tensor starts ({@code buffer} null), or {@code length} bytes of it are in {@code buffer}. */
-    record Piece(int tensor, byte[] buffer, int length) {}
+    /** A tensor starts ({@code buffer} null), or the remaining bytes of {@code buffer} are its next ones. */
+    record Piece(int tensor, ByteBuffer buffer) {}
 
-    static final Piece END = new Piece(-1, null, 0);
+    static final Piece END = new Piece(-1, null);
     private static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "spark-tensors-shard-read-ahead");
       t.setDaemon(true);
       return t;
     });
 
-    private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(DEPTH);
+    private final BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(DEPTH);
     private final BlockingQueue<Piece> full = new LinkedBlockingQueue<>();
     private final Future<?> reader;
     private volatile Throwable failure;
     private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
-    ReadAhead(List<TensorEntry> tensors, Map<String, Source> sources, Configuration conf) {
+    /** @param offHeap direct buffers (for plain runs only: decoders and checksums work on heap arrays) */
+    ReadAhead(List<TensorEntry> tensors, Map<String, Source> sources, Configuration conf, boolean offHeap) {
       for (int i = 0; i < DEPTH; i++) {
-        free.add(new byte[COPY_BYTES]);
+        free.add(offHeap ? ByteBuffer.allocateDirect(COPY_BYTES) : ByteBuffer.allocate(COPY_BYTES));
       }
       reader = POOL.submit(() -> {
         try {
@@ -197,7 +215,7 @@ final class ShardAssembly {
       SeekableInput in = null;
       try {
         for (int i = 0; i < tensors.size(); i++) {
-          full.add(new Piece(i, null, 0));
+          full.add(new Piece(i, null));
           for (Range r : sources.get(tensors.get(i).name()).ranges()) {
             if (!r.file().equals(openFile)) {
               if (in != null) {
@@ -213,10 +231,11 @@ final class ShardAssembly {
               continue;
             }
             for (long done = 0; done < r.length(); ) {
-              byte[] buffer = free.take();
-              int n = (int) Math.min(buffer.length, r.length() - done);
-              in.readFully(r.offset() + done, ByteBuffer.wrap(buffer, 0, n));
-              full.add(new Piece(i, buffer, n));
+              ByteBuffer buffer = free.take();
+              int n = (int) Math.min(buffer.capacity(), r.length() - done);
+              buffer.clear().limit(n);
+              in.readFully(r.offset() + done, buffer);
+              full.add(new Piece(i, buffer.flip()));
               done += n;
             }
           }
@@ -244,12 +263,14 @@ final class ShardAssembly {
           throw new MalformedTensorFileException(r.file(), null, "a tensor of " + r.length()
               + " bytes must be decoded whole, more than one buffer holds");
         }
-        byte[] buffer = bytes <= COPY_BYTES ? free.take() : new byte[(int) bytes];
-        r.decoder().decode(in, row, n, ByteBuffer.wrap(buffer, 0, (int) bytes));
+        ByteBuffer buffer = bytes <= COPY_BYTES ? free.take() : ByteBuffer.allocate((int) bytes);
+        buffer.clear().limit((int) bytes);
+        r.decoder().decode(in, row, n, buffer);
+        buffer.position(0).limit((int) bytes);
         if (check != null) {
-          check.update(buffer, 0, (int) bytes);
+          check.update(buffer.array(), buffer.arrayOffset(), (int) bytes);
         }
-        full.add(new Piece(tensor, buffer, (int) bytes));
+        full.add(new Piece(tensor, buffer));
       }
       if (check != null) {
         check.finish();
@@ -270,8 +291,8 @@ final class ShardAssembly {
       }
     }
 
-    void recycle(byte[] buffer) {
-      if (buffer.length == COPY_BYTES) {
+    void recycle(ByteBuffer buffer) {
+      if (buffer.capacity() == COPY_BYTES) {
         free.add(buffer); // buffers of their own, for one large piece, are left to the collector
       }
     }
