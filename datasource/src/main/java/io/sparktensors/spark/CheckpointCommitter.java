@@ -162,8 +162,12 @@ public final class CheckpointCommitter implements java.io.Serializable {
     fs.delete(jobDir(), true);
     Path staging = new Path(target, STAGING);
     try {
-      if (fs.listStatus(staging).length == 0) {
+      FileStatus[] left = fs.listStatus(staging);
+      if (left.length == 0) {
         fs.delete(staging, false);
+      } else {
+        LOG.warn("Kept {}: it still holds {} (another job's staging?)", staging,
+            java.util.Arrays.stream(left).map(f -> f.getPath().getName()).toList());
       }
     } catch (FileNotFoundException e) {
       // already gone

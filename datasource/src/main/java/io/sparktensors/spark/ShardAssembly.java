@@ -134,10 +134,11 @@ final class ShardAssembly {
       sourceDtypes.put(t.name(), sources.get(t.name()).dtype());
     }
     long copied = 0;
+    boolean plain = plainCopies(shard, sources);
     OutputStream file = OutputFiles.create(path, conf);
     // A local file takes off-heap buffers as they are: bytes that need no decoding or conversion then pass
     // from the source to the output with no copy through the heap.
-    boolean offHeap = file instanceof WritableByteChannel && plainCopies(shard, sources);
+    boolean offHeap = plain && file instanceof WritableByteChannel;
     try (OutputStream out = file instanceof WritableByteChannel ? file : new BufferedOutputStream(file, 1 << 20);
         ReadAhead ahead = new ReadAhead(shard.tensors(), sources, conf, offHeap)) {
       ShardOutput output = new ShardOutput(path.toString(), shard, sourceDtypes, out);

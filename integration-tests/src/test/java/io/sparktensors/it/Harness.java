@@ -40,6 +40,12 @@ final class Harness {
     return out.toString(StandardCharsets.UTF_8);
   }
 
+  /** The writers left no staging in {@code folder}; else the failure lists what is there. */
+  static void assertNoStaging(FileSystem fs, String folder) throws java.io.IOException {
+    assertFalse(fs.exists(new Path(folder + "/" + CheckpointCommitter.STAGING)),
+        () -> "staging cleaned up, but found " + listRecursively(fs, folder));
+  }
+
   /** Every file under {@code folder}, for failure messages. */
   static String listRecursively(FileSystem fs, String folder) {
     StringBuilder sb = new StringBuilder();
@@ -54,10 +60,13 @@ final class Harness {
     return sb.toString();
   }
 
-  /** Every file of a folder on {@code fs} by name, with its bytes. */
+  /** Every file of a folder on {@code fs} by name, with its bytes (folders in it are not listed). */
   static Map<String, byte[]> files(FileSystem fs, String folder) throws Exception {
     Map<String, byte[]> out = new TreeMap<>();
     for (FileStatus s : fs.listStatus(new Path(folder))) {
+      if (s.isDirectory()) {
+        continue;
+      }
       try (InputStream in = fs.open(s.getPath())) {
         out.put(s.getPath().getName(), in.readAllBytes());
       }
@@ -115,8 +124,7 @@ final class Harness {
     java.nio.file.Path localOut = local.resolve("out");
     CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), localOut.toString(),
         ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("150KB")));
-    assertFalse(fs.exists(new Path(written + "/" + CheckpointCommitter.STAGING)),
-        () -> "staging cleaned up, but found " + listRecursively(fs, written));
+    assertNoStaging(fs, written);
     Map<String, byte[]> fromWriter = files(fs, written);
     Map<String, byte[]> fromReshard = files(fs, resharded);
     assertTrue(fromWriter.containsKey("model.safetensors.index.json"), fromWriter.keySet().toString());
