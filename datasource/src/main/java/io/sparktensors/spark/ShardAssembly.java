@@ -187,7 +187,14 @@ final class ShardAssembly {
       return t;
     });
 
+    /**
+     * Off-heap buffers kept for the next task in this JVM, so a task neither allocates (and zeroes) new native
+     * memory nor leaves its buffers for the collector to free; at most this many are kept.
+     */
+    private static final BlockingQueue<ByteBuffer> OFF_HEAP = new ArrayBlockingQueue<>(4 * DEPTH);
+
     private final BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(DEPTH);
+    private final List<ByteBuffer> offHeapBuffers = new ArrayList<>();
     private final BlockingQueue<Piece> full = new LinkedBlockingQueue<>();
     private final Future<?> reader;
     private volatile Throwable failure;
@@ -196,8 +203,14 @@ final class ShardAssembly {
     /** @param offHeap direct buffers (for plain runs only: decoders and checksums work on heap arrays) */
     ReadAhead(List<TensorEntry> tensors, Map<String, Source> sources, Configuration conf, boolean offHeap) {
       for (int i = 0; i < DEPTH; i++) {
-        free.add(offHeap ? ByteBuffer.allocateDirect(COPY_BYTES) : ByteBuffer.allocate(COPY_BYTES));
+        if (offHeap) {
+          ByteBuffer kept = OFF_HEAP.poll();
+          offHeapBuffers.add(kept != null ? kept : ByteBuffer.allocateDirect(COPY_BYTES));
+        } else {
+          free.add(ByteBuffer.allocate(COPY_BYTES));
+        }
       }
+      free.addAll(offHeapBuffers);
       reader = POOL.submit(() -> {
         try {
           read(tensors, sources, conf);
@@ -301,10 +314,16 @@ final class ShardAssembly {
     @Override
     public void close() {
       reader.cancel(true);
+      boolean done = false;
       try {
-        finished.await(30, java.util.concurrent.TimeUnit.SECONDS); // it closes its source stream on the way out
+        done = finished.await(30, java.util.concurrent.TimeUnit.SECONDS); // it closes its source on the way out
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+      }
+      if (done) { // a reader still running could write into them: those are left to the collector
+        for (ByteBuffer buffer : offHeapBuffers) {
+          OFF_HEAP.offer(buffer.clear());
+        }
       }
     }
   }
