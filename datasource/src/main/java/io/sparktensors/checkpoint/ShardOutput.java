@@ -64,13 +64,7 @@ public final class ShardOutput {
 
   /** Appends bytes of the current tensor in its source dtype. */
   public void append(byte[] b, int off, int len) throws IOException {
-    if (current == null) {
-      throw new IllegalStateException("append before begin");
-    }
-    if (sourceBytes + len > expectedSourceBytes) {
-      throw wrongLength(sourceBytes + len);
-    }
-    sourceBytes += len;
+    count(len);
     if (source == current.dtype()) {
       out.write(b, off, len);
       return;
@@ -89,10 +83,7 @@ public final class ShardOutput {
       return;
     }
     if (current != null && source == current.dtype() && out instanceof WritableByteChannel channel) {
-      if (sourceBytes + src.remaining() > expectedSourceBytes) {
-        throw wrongLength(sourceBytes + src.remaining());
-      }
-      sourceBytes += src.remaining();
+      count(src.remaining());
       while (src.hasRemaining()) {
         channel.write(src);
       }
@@ -104,6 +95,17 @@ public final class ShardOutput {
       src.get(scratch, 0, n);
       append(scratch, 0, n);
     }
+  }
+
+  /** Counts {@code len} more bytes of the current tensor, which must fit its shape. */
+  private void count(long len) throws IOException {
+    if (current == null) {
+      throw new IllegalStateException("append before begin");
+    }
+    if (sourceBytes + len > expectedSourceBytes) {
+      throw wrongLength(sourceBytes + len);
+    }
+    sourceBytes += len;
   }
 
   private void convert(byte[] b, int off, int len) throws IOException {

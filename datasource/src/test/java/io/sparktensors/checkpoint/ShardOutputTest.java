@@ -54,9 +54,8 @@ class ShardOutputTest {
     Random random = new Random(5);
     byte[] a = new byte[12_000];
     random.nextBytes(a);
-    float[] floats = new float[777];
     ByteBuffer bF32 = ByteBuffer.allocate(777 * 4).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < floats.length; i++) {
+    for (int i = 0; i < 777; i++) {
       bF32.putFloat(random.nextFloat() * 100 - 50);
     }
     ByteBuffer bf16 = ByteBuffer.allocate(777 * 2).order(ByteOrder.LITTLE_ENDIAN);
