@@ -1,6 +1,6 @@
 package io.sparktensors.analysis;
 
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import java.io.Serializable;
 
 /**

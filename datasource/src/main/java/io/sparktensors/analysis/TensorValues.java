@@ -1,7 +1,7 @@
 package io.sparktensors.analysis;
 
 import io.sparktensors.format.FloatConversion;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;

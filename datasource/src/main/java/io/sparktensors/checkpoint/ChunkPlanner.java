@@ -1,10 +1,10 @@
 package io.sparktensors.checkpoint;
 
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.TensorData;
 import io.sparktensors.format.TensorDecoder;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.format.safetensors.TensorEntry;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.sparktensors.checkpoint;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;

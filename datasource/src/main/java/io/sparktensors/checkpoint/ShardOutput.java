@@ -1,8 +1,8 @@
 package io.sparktensors.checkpoint;
 
 import io.sparktensors.format.FloatConversion;
-import io.sparktensors.format.MalformedTensorFileException;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.errors.MalformedTensorFileException;
+import io.sparktensors.format.DType;
 import io.sparktensors.format.safetensors.TensorEntry;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,7 +1,7 @@
 package io.sparktensors.checkpoint;
 
 import io.sparktensors.format.TensorDecoder;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Objects;

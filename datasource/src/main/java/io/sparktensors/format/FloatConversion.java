@@ -1,6 +1,5 @@
 package io.sparktensors.format;
 
-import io.sparktensors.format.safetensors.DType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Set;

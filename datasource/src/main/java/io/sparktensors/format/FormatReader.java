@@ -1,5 +1,6 @@
 package io.sparktensors.format;
 
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.io.FolderFiles;
 import io.sparktensors.io.InputFile;
 import java.io.IOException;

@@ -1,6 +1,5 @@
 package io.sparktensors.format;
 
-import io.sparktensors.format.safetensors.DType;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Objects;

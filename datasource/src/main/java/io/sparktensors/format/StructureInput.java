@@ -1,5 +1,6 @@
 package io.sparktensors.format;
 
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.io.SeekableInput;
 import java.io.EOFException;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package io.sparktensors.io;
 
+import io.sparktensors.errors.MalformedTensorFileException;
 import java.io.IOException;
 
 /**
@@ -11,7 +12,7 @@ public interface FolderFiles {
   /**
    * The file {@code relativeName} inside the folder.
    *
-   * @throws io.sparktensors.format.MalformedTensorFileException when the name leaves the folder (naming
+   * @throws MalformedTensorFileException when the name leaves the folder (naming
    *     {@code referrer}, the file that asked for it)
    * @throws java.io.FileNotFoundException when it does not exist
    */
@@ -19,7 +20,7 @@ public interface FolderFiles {
 
   /** Refuses names that are absolute or climb out with {@code ..}; returns the name's segments. */
   static String[] checkRelative(String referrer, String relativeName)
-      throws io.sparktensors.format.MalformedTensorFileException {
+      throws MalformedTensorFileException {
     if (relativeName.isEmpty() || relativeName.startsWith("/") || relativeName.startsWith("\\")
         || relativeName.indexOf(':') >= 0 || relativeName.indexOf('\0') >= 0) {
       throw outside(referrer, relativeName);
@@ -33,9 +34,9 @@ public interface FolderFiles {
     return parts;
   }
 
-  static io.sparktensors.format.MalformedTensorFileException outside(String referrer, String name) {
-    return new io.sparktensors.format.MalformedTensorFileException(referrer, null, "it refers to the file '"
-        + io.sparktensors.format.MalformedTensorFileException.printable(name)
+  static MalformedTensorFileException outside(String referrer, String name) {
+    return new MalformedTensorFileException(referrer, null, "it refers to the file '"
+        + MalformedTensorFileException.printable(name)
         + "', which is not inside its folder; only files beside it may be read");
   }
 }

@@ -8,7 +8,7 @@ import io.sparktensors.checkpoint.ReadSplit;
 import io.sparktensors.checkpoint.ShardFile;
 import io.sparktensors.checkpoint.SplitPlanner;
 import io.sparktensors.checkpoint.TensorChunk;
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.TensorListing;
 import io.sparktensors.format.pytorch.PyTorchReader;

@@ -6,7 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import io.sparktensors.checkpoint.ShardPlan;
 import io.sparktensors.checkpoint.ShardPlanner;
 import io.sparktensors.format.FloatConversion;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.format.safetensors.HeaderWriter;
 import io.sparktensors.format.safetensors.TensorEntry;
 import java.io.IOException;

@@ -3,7 +3,7 @@ package io.sparktensors.spark;
 import io.sparktensors.checkpoint.FileSlice;
 import io.sparktensors.checkpoint.ReadSplit;
 import io.sparktensors.checkpoint.TensorChunk;
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.io.HadoopInputFile;
 import io.sparktensors.io.ReadPolicy;
 import io.sparktensors.io.SeekableInput;

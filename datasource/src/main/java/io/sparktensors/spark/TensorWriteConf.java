@@ -3,7 +3,7 @@ package io.sparktensors.spark;
 import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.checkpoint.ShardPlanner;
 import io.sparktensors.format.FloatConversion;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import java.io.Serializable;
 import java.util.Locale;
 import java.util.Map;

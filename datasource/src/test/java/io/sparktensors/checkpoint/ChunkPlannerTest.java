@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparktensors.format.MalformedTensorFileException;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.errors.MalformedTensorFileException;
+import io.sparktensors.format.DType;
 import io.sparktensors.format.safetensors.TensorEntry;
 import java.util.List;
 import org.junit.jupiter.api.Test;

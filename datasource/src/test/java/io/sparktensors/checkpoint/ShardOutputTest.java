@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparktensors.format.FloatConversion;
-import io.sparktensors.format.MalformedTensorFileException;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.errors.MalformedTensorFileException;
+import io.sparktensors.format.DType;
 import io.sparktensors.format.safetensors.HeaderWriter.Spec;
 import io.sparktensors.io.OutputFiles;
 import java.io.ByteArrayOutputStream;

@@ -3,7 +3,7 @@ package io.sparktensors.checkpoint;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.format.safetensors.HeaderWriter.Spec;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

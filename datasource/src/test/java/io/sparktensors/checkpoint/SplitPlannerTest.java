@@ -3,7 +3,7 @@ package io.sparktensors.checkpoint;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

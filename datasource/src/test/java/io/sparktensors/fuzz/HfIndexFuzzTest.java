@@ -2,7 +2,7 @@ package io.sparktensors.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.sparktensors.checkpoint.HfIndex;
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 
 /** A Hugging Face index: JSON with metadata and weight_map, shard names checked. */
 class HfIndexFuzzTest {

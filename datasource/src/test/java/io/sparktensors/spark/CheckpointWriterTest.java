@@ -10,7 +10,7 @@ import static org.apache.spark.sql.functions.lit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparktensors.format.FloatConversion;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.Hashes;
 import io.sparktensors.testing.SparkSessions;

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.pytorch.TorchBytes;
 import io.sparktensors.format.pytorch.TorchBytes.Member;
 import io.sparktensors.format.pytorch.TorchBytes.Pickle;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.testing.SparkSessions;
 import io.sparktensors.testing.TestCheckpoints;
 import java.nio.charset.StandardCharsets;

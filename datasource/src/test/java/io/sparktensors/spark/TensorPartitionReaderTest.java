@@ -10,7 +10,7 @@ import io.sparktensors.checkpoint.FileSlice;
 import io.sparktensors.checkpoint.ReadSplit;
 import io.sparktensors.checkpoint.ShardFile;
 import io.sparktensors.checkpoint.TensorChunk;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.format.safetensors.HeaderReader;
 import io.sparktensors.format.safetensors.SafetensorsHeader;
 import io.sparktensors.format.safetensors.TensorEntry;

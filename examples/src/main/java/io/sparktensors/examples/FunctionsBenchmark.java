@@ -1,7 +1,7 @@
 package io.sparktensors.examples;
 
 import io.sparktensors.analysis.TensorStats;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.format.safetensors.HeaderWriter;
 import io.sparktensors.spark.functions.TensorFunctions;
 import java.io.PrintStream;

@@ -3,7 +3,7 @@ package io.sparktensors.examples;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.spark.TensorHashes;
 import java.io.PrintStream;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.sparktensors.examples;
 
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.format.safetensors.HeaderWriter;
 import io.sparktensors.format.safetensors.TensorEntry;
 import io.sparktensors.spark.CheckpointReshard;

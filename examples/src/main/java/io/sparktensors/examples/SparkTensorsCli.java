@@ -1,7 +1,7 @@
 package io.sparktensors.examples;
 
 import io.sparktensors.checkpoint.ByteSizes;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.spark.CheckpointReshard;
 import io.sparktensors.spark.ReshardOptions;
 import io.sparktensors.spark.TensorsDataSource;

@@ -196,13 +196,13 @@ class CommandLineTest {
   void reportTreatsTensorNamesAsValuesNeverAsSql(@TempDir Path dir) throws Exception {
     // The largest tensor, whose histogram the report draws, is named to break out of a SQL string.
     String hostile = "zz' OR true) --\\'";
-    var big = io.sparktensors.testing.TestCheckpoints.random(hostile, io.sparktensors.format.safetensors.DType.F32,
+    var big = io.sparktensors.testing.TestCheckpoints.random(hostile, io.sparktensors.format.DType.F32,
         new long[] {64, 4}, 3);
     long finite = io.sparktensors.analysis.TensorStats.of(big.data(), big.dtype()).finite();
     io.sparktensors.testing.TestCheckpoints.write(dir.resolve("m.safetensors"), Map.of(), List.of(big,
-        io.sparktensors.testing.TestCheckpoints.random("small", io.sparktensors.format.safetensors.DType.F32,
+        io.sparktensors.testing.TestCheckpoints.random("small", io.sparktensors.format.DType.F32,
             new long[] {2}, 4),
-        new io.sparktensors.testing.TestCheckpoints.Tensor("empty", io.sparktensors.format.safetensors.DType.F32,
+        new io.sparktensors.testing.TestCheckpoints.Tensor("empty", io.sparktensors.format.DType.F32,
             new long[] {0}, new byte[0])));
     Path html = dir.resolve("r.html");
     Harness.cli("report", dir.resolve("m.safetensors").toString(), "--out", html.toString());

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.format.StoredTensor;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.format.safetensors.HeaderWriter;
 import io.sparktensors.format.safetensors.SafetensorsReader;
 import io.sparktensors.format.safetensors.TensorEntry;

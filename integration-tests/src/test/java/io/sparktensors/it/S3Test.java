@@ -132,7 +132,7 @@ class S3Test {
   @Test
   void largeShardsUseMultipartUploadAndCommitCopiesOnTheServer(@TempDir Path local) throws Exception {
     Path src = io.sparktensors.testing.TestCheckpoints.write(local.resolve("big.safetensors"), null, java.util.List.of(
-        io.sparktensors.testing.TestCheckpoints.random("big", io.sparktensors.format.safetensors.DType.F32,
+        io.sparktensors.testing.TestCheckpoints.random("big", io.sparktensors.format.DType.F32,
             new long[] {5 << 20}, 3)));
     server.proxy().reset();
     String out = ROOT + "/big-reshard";
@@ -182,7 +182,7 @@ class S3Test {
   @Test
   void s3aRetriesCarryWritesThroughFailedUploadsWithIdenticalOutput(@TempDir Path local) throws Exception {
     Path big = io.sparktensors.testing.TestCheckpoints.write(local.resolve("big.safetensors"), null, java.util.List.of(
-        io.sparktensors.testing.TestCheckpoints.random("big", io.sparktensors.format.safetensors.DType.F32,
+        io.sparktensors.testing.TestCheckpoints.random("big", io.sparktensors.format.DType.F32,
             new long[] {5 << 20}, 7)));
     Path clean = local.resolve("clean");
     CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), clean.toString(),

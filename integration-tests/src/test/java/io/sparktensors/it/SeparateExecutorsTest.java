@@ -77,7 +77,7 @@ class SeparateExecutorsTest {
     Path resharded = dir.resolve("resharded");
     CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), resharded.toString(),
         ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("100KB"))
-            .withDtype(io.sparktensors.format.safetensors.DType.F32));
+            .withDtype(io.sparktensors.format.DType.F32));
     try (Stream<Path> files = Files.list(written)) {
       for (Path f : files.toList()) {
         assertArrayEquals(Files.readAllBytes(f), Files.readAllBytes(resharded.resolve(f.getFileName())),

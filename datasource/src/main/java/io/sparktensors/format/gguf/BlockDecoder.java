@@ -1,7 +1,7 @@
 package io.sparktensors.format.gguf;
 
 import io.sparktensors.format.FloatConversion;
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.TensorDecoder;
 import io.sparktensors.io.SeekableInput;
 import java.io.EOFException;

@@ -1,6 +1,6 @@
 package io.sparktensors.format.gguf;
 
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 
 /**
  * The ggml tensor types a GGUF file may name (ggml's {@code ggml_type} codes). Unquantized types map to a

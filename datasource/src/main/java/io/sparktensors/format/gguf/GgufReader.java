@@ -1,13 +1,13 @@
 package io.sparktensors.format.gguf;
 
 import io.sparktensors.format.FormatReader;
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.StructureInput;
 import io.sparktensors.format.TensorData;
 import io.sparktensors.format.TensorListing;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.io.FolderFiles;
 import io.sparktensors.io.InputFile;
 import io.sparktensors.io.ReadPolicy;

@@ -4,7 +4,7 @@ import io.jhdf.HdfFile;
 import io.jhdf.api.Group;
 import io.jhdf.api.Node;
 import io.jhdf.dataset.DatasetBase;
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.TensorDecoder;
 import io.sparktensors.io.SeekableInput;
 import java.io.IOException;

@@ -5,7 +5,7 @@ import io.jhdf.Superblock;
 import io.jhdf.exceptions.HdfException;
 import io.jhdf.exceptions.UnsupportedHdfException;
 import io.jhdf.storage.HdfBackingStorage;
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.io.SeekableInput;
 import java.io.EOFException;
 import java.io.IOException;

@@ -4,7 +4,7 @@ import io.jhdf.object.datatype.DataType;
 import io.jhdf.object.datatype.EnumDataType;
 import io.jhdf.object.datatype.FixedPoint;
 import io.jhdf.object.datatype.FloatingPoint;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import java.nio.ByteOrder;
 import java.util.Map;
 

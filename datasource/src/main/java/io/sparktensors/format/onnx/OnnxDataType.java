@@ -1,6 +1,6 @@
 package io.sparktensors.format.onnx;
 
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 
 /**
  * ONNX {@code TensorProto.DataType} codes: the output dtype of each, and the typed field that holds its values

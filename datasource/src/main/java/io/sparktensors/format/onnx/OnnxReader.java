@@ -1,7 +1,7 @@
 package io.sparktensors.format.onnx;
 
 import io.sparktensors.format.FormatReader;
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.StructureInput;

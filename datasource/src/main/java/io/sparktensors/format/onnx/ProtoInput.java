@@ -1,6 +1,6 @@
 package io.sparktensors.format.onnx;
 
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.StructureInput;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package io.sparktensors.format.onnx;
 
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.TensorDecoder;
 import io.sparktensors.io.SeekableInput;
 import java.io.EOFException;

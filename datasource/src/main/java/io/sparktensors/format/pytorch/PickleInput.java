@@ -1,6 +1,6 @@
 package io.sparktensors.format.pytorch;
 
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.io.SeekableInput;
 import java.io.EOFException;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.sparktensors.format.pytorch;
 
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

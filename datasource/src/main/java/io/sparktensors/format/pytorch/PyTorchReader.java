@@ -1,7 +1,7 @@
 package io.sparktensors.format.pytorch;
 
 import io.sparktensors.format.FormatReader;
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.TensorData;
@@ -13,7 +13,7 @@ import io.sparktensors.format.pytorch.Pickled.PyList;
 import io.sparktensors.format.pytorch.Pickled.Storage;
 import io.sparktensors.format.pytorch.Pickled.Tensor;
 import io.sparktensors.format.pytorch.Pickled.Tuple;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.format.zip.ZipDirectory;
 import io.sparktensors.format.zip.ZipMember;
 import io.sparktensors.io.FolderFiles;

@@ -1,6 +1,6 @@
 package io.sparktensors.format.pytorch;
 
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.format.pytorch.Pickled.Callable;
 import io.sparktensors.format.pytorch.Pickled.ElementType;

@@ -3,7 +3,7 @@ package io.sparktensors.format.pytorch;
 import io.sparktensors.format.pytorch.Pickled.Callable;
 import io.sparktensors.format.pytorch.Pickled.ElementType;
 import io.sparktensors.format.pytorch.Pickled.Opaque;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import java.util.HashMap;
 import java.util.Map;
 

@@ -1,6 +1,6 @@
 package io.sparktensors.format.safetensors;
 
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.io.InputFile;
 import io.sparktensors.io.ReadPolicy;
 import io.sparktensors.io.SeekableInput;

@@ -1,5 +1,6 @@
 package io.sparktensors.format.safetensors;
 
+import io.sparktensors.format.DType;
 import io.sparktensors.format.JsonStrings;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;

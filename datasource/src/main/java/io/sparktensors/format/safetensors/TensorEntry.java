@@ -1,5 +1,6 @@
 package io.sparktensors.format.safetensors;
 
+import io.sparktensors.format.DType;
 import java.util.Arrays;
 import java.util.Objects;
 

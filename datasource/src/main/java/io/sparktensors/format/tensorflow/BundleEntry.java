@@ -1,6 +1,6 @@
 package io.sparktensors.format.tensorflow;
 
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 
 /**
  * One tensor's {@code BundleEntryProto}: where its bytes are and what they hold.

@@ -1,6 +1,6 @@
 package io.sparktensors.format.tensorflow;
 
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 
 /**
  * A bundle's {@code BundleHeaderProto}, the value of the index's empty key.

@@ -1,6 +1,6 @@
 package io.sparktensors.format.tensorflow;
 
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.sparktensors.format.tensorflow;
 
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import java.util.Map;
 
 /** TensorFlow's {@code DataType} codes (types.proto) and the safetensors dtypes that hold the same bytes. */

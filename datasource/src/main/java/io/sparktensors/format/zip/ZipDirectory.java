@@ -1,6 +1,6 @@
 package io.sparktensors.format.zip;
 
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.io.SeekableInput;
 import java.io.ByteArrayOutputStream;

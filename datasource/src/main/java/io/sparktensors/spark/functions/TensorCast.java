@@ -1,7 +1,7 @@
 package io.sparktensors.spark.functions;
 
 import io.sparktensors.format.FloatConversion;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import java.nio.ByteBuffer;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.types.DataType;

@@ -1,6 +1,6 @@
 package io.sparktensors.spark.functions;
 
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.catalyst.InternalRow;

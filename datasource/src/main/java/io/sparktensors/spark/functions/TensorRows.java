@@ -1,7 +1,7 @@
 package io.sparktensors.spark.functions;
 
 import io.sparktensors.analysis.TensorValues;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;

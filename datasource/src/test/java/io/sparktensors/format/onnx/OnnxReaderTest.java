@@ -11,11 +11,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparktensors.format.MalformedTensorFileException;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.TensorListing;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.io.FolderFiles;
 import io.sparktensors.io.LocalFolderFiles;
 import io.sparktensors.io.LocalInputFile;

@@ -3,6 +3,7 @@ package io.sparktensors.format.safetensors;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.sparktensors.format.DType;
 import io.sparktensors.io.LocalInputFile;
 import io.sparktensors.testing.Fixtures;
 import java.nio.file.Files;

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.TensorListing;
-import io.sparktensors.format.safetensors.DType;
+import io.sparktensors.format.DType;
 import io.sparktensors.format.tensorflow.TestBundles.Bundle;
 import io.sparktensors.format.tensorflow.TestBundles.Proto;
 import io.sparktensors.io.LocalFolderFiles;
@@ -260,7 +260,7 @@ class TensorFlowReaderTest {
         check.update(piece, 0, piece.length);
       }
       if (corrupt) {
-        Exception e = org.junit.jupiter.api.Assertions.assertThrows(io.sparktensors.format.MalformedTensorFileException.class,
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(io.sparktensors.errors.MalformedTensorFileException.class,
             check::finish);
         assertTrue(e.getMessage().contains("CRC32C"), e.getMessage());
       } else {

@@ -1,4 +1,4 @@
-package io.sparktensors.format.safetensors;
+package io.sparktensors.format;
 
 import java.util.HashMap;
 import java.util.List;

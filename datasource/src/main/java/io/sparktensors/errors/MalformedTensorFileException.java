@@ -1,4 +1,4 @@
-package io.sparktensors.format;
+package io.sparktensors.errors;
 
 import java.io.IOException;
 import java.util.Optional;
