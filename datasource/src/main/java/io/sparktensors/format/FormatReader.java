@@ -22,4 +22,17 @@ public interface FormatReader {
    * @throws MalformedTensorFileException for anything that breaks the format, is hostile, or exceeds a limit
    */
   TensorListing list(InputFile file, FolderFiles folder, ReadLimits limits) throws IOException;
+
+  /**
+   * How many leading bytes {@link #recognizes} needs to tell a file of this format from another file of the
+   * same name (a {@code .bin} may be a PyTorch checkpoint or ONNX external data); 0 when names suffice.
+   */
+  default int recognitionBytes() {
+    return 0;
+  }
+
+  /** Whether a file starting with {@code start} (at most {@link #recognitionBytes()} long) may be of this format. */
+  default boolean recognizes(byte[] start) {
+    return true;
+  }
 }

@@ -4,17 +4,17 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
 /** The JVM's root Arrow allocator for this library; every reader takes a child and closes it. */
-final class Allocators {
+public final class Allocators {
   private static final BufferAllocator ROOT = new RootAllocator(Long.MAX_VALUE);
 
   private Allocators() {}
 
-  static BufferAllocator newChild(String name) {
+  public static BufferAllocator newChild(String name) {
     return ROOT.newChildAllocator(name, 0, Long.MAX_VALUE);
   }
 
   /** Off-heap bytes held by all readers of this JVM: zero when none is open (tests check it). */
-  static long allocatedBytes() {
+  public static long allocatedBytes() {
     return ROOT.getAllocatedMemory();
   }
 }

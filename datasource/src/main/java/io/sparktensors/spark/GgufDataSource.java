@@ -1,17 +1,10 @@
 package io.sparktensors.spark;
 
-import io.sparktensors.checkpoint.CheckpointFormat;
-
-/** {@code spark.read.format("gguf")}: GGUF files (quantized Q8_0 and Q4_0 tensors with the option {@code dequantize}), as the tensor table. */
-public final class GgufDataSource extends TensorSource {
-
-  @Override
-  public String shortName() {
-    return CheckpointFormat.GGUF.shortName();
-  }
-
-  @Override
-  protected CheckpointFormat format() {
-    return CheckpointFormat.GGUF;
-  }
-}
+/**
+ * The data source's former class name, kept so that {@code format("io.sparktensors.spark.GgufDataSource")} still
+ * works.
+ *
+ * @deprecated use the short format name, or {@link io.sparktensors.spark.source.GgufDataSource}
+ */
+@Deprecated(since = "0.2.0", forRemoval = true)
+public final class GgufDataSource extends io.sparktensors.spark.source.GgufDataSource {}

@@ -1,17 +1,10 @@
 package io.sparktensors.spark;
 
-import io.sparktensors.checkpoint.CheckpointFormat;
-
-/** {@code spark.read.format("keras")}: Keras HDF5 weights ({@code .h5} models and weights, Keras 3 {@code .weights.h5}), as the tensor table. */
-public final class KerasDataSource extends TensorSource {
-
-  @Override
-  public String shortName() {
-    return CheckpointFormat.KERAS.shortName();
-  }
-
-  @Override
-  protected CheckpointFormat format() {
-    return CheckpointFormat.KERAS;
-  }
-}
+/**
+ * The data source's former class name, kept so that {@code format("io.sparktensors.spark.KerasDataSource")} still
+ * works.
+ *
+ * @deprecated use the short format name, or {@link io.sparktensors.spark.source.KerasDataSource}
+ */
+@Deprecated(since = "0.2.0", forRemoval = true)
+public final class KerasDataSource extends io.sparktensors.spark.source.KerasDataSource {}

@@ -1,17 +1,10 @@
 package io.sparktensors.spark;
 
-import io.sparktensors.checkpoint.CheckpointFormat;
-
-/** {@code spark.read.format("onnx")}: ONNX models' initializers and Constant tensors, external data included, as the tensor table. */
-public final class OnnxDataSource extends TensorSource {
-
-  @Override
-  public String shortName() {
-    return CheckpointFormat.ONNX.shortName();
-  }
-
-  @Override
-  protected CheckpointFormat format() {
-    return CheckpointFormat.ONNX;
-  }
-}
+/**
+ * The data source's former class name, kept so that {@code format("io.sparktensors.spark.OnnxDataSource")} still
+ * works.
+ *
+ * @deprecated use the short format name, or {@link io.sparktensors.spark.source.OnnxDataSource}
+ */
+@Deprecated(since = "0.2.0", forRemoval = true)
+public final class OnnxDataSource extends io.sparktensors.spark.source.OnnxDataSource {}

@@ -1,21 +1,10 @@
 package io.sparktensors.spark;
 
-import io.sparktensors.checkpoint.CheckpointFormat;
-
 /**
- * {@code spark.read.format("pytorch")}: {@code torch.save} files ({@code .bin}, {@code .pt}, {@code .pth}),
- * sharded ones with their {@code pytorch_model.bin.index.json}, read by a restricted unpickler, as the
- * tensor table.
+ * The data source's former class name, kept so that {@code format("io.sparktensors.spark.PyTorchDataSource")} still
+ * works.
+ *
+ * @deprecated use the short format name, or {@link io.sparktensors.spark.source.PyTorchDataSource}
  */
-public final class PyTorchDataSource extends TensorSource {
-
-  @Override
-  public String shortName() {
-    return CheckpointFormat.PYTORCH.shortName();
-  }
-
-  @Override
-  protected CheckpointFormat format() {
-    return CheckpointFormat.PYTORCH;
-  }
-}
+@Deprecated(since = "0.2.0", forRemoval = true)
+public final class PyTorchDataSource extends io.sparktensors.spark.source.PyTorchDataSource {}

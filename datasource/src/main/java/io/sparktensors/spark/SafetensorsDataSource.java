@@ -1,53 +1,10 @@
 package io.sparktensors.spark;
 
-import io.sparktensors.checkpoint.CheckpointFormat;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SQLContext;
-import org.apache.spark.sql.SaveMode;
-import org.apache.spark.sql.sources.BaseRelation;
-import org.apache.spark.sql.sources.CreatableRelationProvider;
-import org.apache.spark.sql.types.StructType;
-import scala.jdk.javaapi.CollectionConverters;
-
 /**
- * {@code spark.read.format("safetensors")}: safetensors files, folders, globs and Hugging Face checkpoint
- * folders as a table of tensors (see {@link TensorColumns} for the rows and {@link TensorReadOptions} for
- * the options); and {@code df.write.format("safetensors")}, which writes them back as a checkpoint.
+ * The data source's former class name, kept so that {@code format("io.sparktensors.spark.SafetensorsDataSource")} still
+ * works.
+ *
+ * @deprecated use the short format name, or {@link io.sparktensors.spark.source.SafetensorsDataSource}
  */
-public final class SafetensorsDataSource extends TensorSource implements CreatableRelationProvider {
-  public static final String SHORT_NAME = "safetensors";
-
-  @Override
-  public String shortName() {
-    return SHORT_NAME;
-  }
-
-  @Override
-  protected CheckpointFormat format() {
-    return CheckpointFormat.SAFETENSORS;
-  }
-
-  /**
-   * {@code df.write.format("safetensors").mode(m).save(path)}: a Hugging Face checkpoint (see
-   * {@link TensorWriteOptions}). Spark routes every save mode here, so errorifexists, ignore and overwrite
-   * behave as users expect of a file source; append is refused.
-   */
-  @Override
-  public BaseRelation createRelation(SQLContext sqlContext, SaveMode mode,
-      scala.collection.immutable.Map<String, String> parameters, Dataset<Row> data) {
-    CheckpointWriteJob.write(sqlContext.sparkSession(), mode, CollectionConverters.asJava(parameters), data);
-    StructType schema = data.schema();
-    return new BaseRelation() {
-      @Override
-      public SQLContext sqlContext() {
-        return sqlContext;
-      }
-
-      @Override
-      public StructType schema() {
-        return schema;
-      }
-    };
-  }
-}
+@Deprecated(since = "0.2.0", forRemoval = true)
+public final class SafetensorsDataSource extends io.sparktensors.spark.source.SafetensorsDataSource {}

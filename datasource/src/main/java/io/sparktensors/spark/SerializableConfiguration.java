@@ -7,15 +7,15 @@ import java.io.Serializable;
 import org.apache.hadoop.conf.Configuration;
 
 /** A Hadoop configuration that can be broadcast to executors. */
-final class SerializableConfiguration implements Serializable {
+public final class SerializableConfiguration implements Serializable {
   private static final long serialVersionUID = 1L;
   private transient Configuration conf;
 
-  SerializableConfiguration(Configuration conf) {
+  public SerializableConfiguration(Configuration conf) {
     this.conf = conf;
   }
 
-  Configuration get() {
+  public Configuration get() {
     return conf;
   }
 

@@ -1,17 +1,10 @@
 package io.sparktensors.spark;
 
-import io.sparktensors.checkpoint.CheckpointFormat;
-
-/** {@code spark.read.format("tensorflow")}: TensorFlow checkpoints and SavedModels (a SavedModel folder, a {@code variables/variables.index}, a checkpoint's {@code <prefix>.index}), as the tensor table. */
-public final class TensorFlowDataSource extends TensorSource {
-
-  @Override
-  public String shortName() {
-    return CheckpointFormat.TENSORFLOW.shortName();
-  }
-
-  @Override
-  protected CheckpointFormat format() {
-    return CheckpointFormat.TENSORFLOW;
-  }
-}
+/**
+ * The data source's former class name, kept so that {@code format("io.sparktensors.spark.TensorFlowDataSource")} still
+ * works.
+ *
+ * @deprecated use the short format name, or {@link io.sparktensors.spark.source.TensorFlowDataSource}
+ */
+@Deprecated(since = "0.2.0", forRemoval = true)
+public final class TensorFlowDataSource extends io.sparktensors.spark.source.TensorFlowDataSource {}

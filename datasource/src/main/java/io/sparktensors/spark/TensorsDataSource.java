@@ -1,22 +1,10 @@
 package io.sparktensors.spark;
 
-import io.sparktensors.checkpoint.CheckpointFormat;
-
 /**
- * {@code spark.read.format("tensors")}: checkpoints of any supported format, each file read as its name
- * says ({@code .safetensors}, {@code .bin}/{@code .pt}/{@code .pth}, ...), or all as the {@code format}
- * option says.
+ * The data source's former class name, kept so that {@code format("io.sparktensors.spark.TensorsDataSource")} still
+ * works.
+ *
+ * @deprecated use the short format name, or {@link io.sparktensors.spark.source.TensorsDataSource}
  */
-public final class TensorsDataSource extends TensorSource {
-  public static final String SHORT_NAME = "tensors";
-
-  @Override
-  public String shortName() {
-    return SHORT_NAME;
-  }
-
-  @Override
-  protected CheckpointFormat format() {
-    return null;
-  }
-}
+@Deprecated(since = "0.2.0", forRemoval = true)
+public final class TensorsDataSource extends io.sparktensors.spark.source.TensorsDataSource {}

@@ -57,7 +57,7 @@ public final class SparkSessions {
   /** Each tensor's SHA-256 (chunks joined in order), by name, computed on the executors. */
   public static Map<String, String> tensorHashes(Dataset<Row> tensors) {
     Map<String, String> out = new java.util.TreeMap<>();
-    for (Row r : io.sparktensors.spark.TensorHashes.sha256(tensors).collectAsList()) {
+    for (Row r : io.sparktensors.spark.functions.TensorHashes.sha256(tensors).collectAsList()) {
       out.put(r.getString(0), r.getString(1));
     }
     return out;

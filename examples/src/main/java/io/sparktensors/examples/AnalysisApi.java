@@ -10,7 +10,7 @@ import static org.apache.spark.sql.functions.round;
 import static org.apache.spark.sql.functions.sqrt;
 import static org.apache.spark.sql.functions.sum;
 
-import io.sparktensors.spark.TensorsDataSource;
+import io.sparktensors.spark.source.TensorsDataSource;
 import io.sparktensors.spark.functions.TensorFunctions;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;

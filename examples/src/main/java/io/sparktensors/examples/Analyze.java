@@ -1,6 +1,6 @@
 package io.sparktensors.examples;
 
-import io.sparktensors.spark.TensorsDataSource;
+import io.sparktensors.spark.source.TensorsDataSource;
 import io.sparktensors.spark.functions.TensorFunctions;
 import java.io.IOException;
 import java.io.InputStream;

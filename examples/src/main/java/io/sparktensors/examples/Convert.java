@@ -1,8 +1,8 @@
 package io.sparktensors.examples;
 
-import io.sparktensors.spark.CheckpointReshard;
-import io.sparktensors.spark.ReshardOptions;
-import io.sparktensors.spark.TensorsDataSource;
+import io.sparktensors.spark.reshard.CheckpointReshard;
+import io.sparktensors.spark.reshard.ReshardOptions;
+import io.sparktensors.spark.source.TensorsDataSource;
 import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.sparktensors.examples;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sparktensors.spark.TensorsDataSource;
+import io.sparktensors.spark.source.TensorsDataSource;
 import io.sparktensors.spark.functions.TensorFunctions;
 import java.io.PrintStream;
 import java.util.List;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparktensors.format.DType;
-import io.sparktensors.spark.TensorHashes;
+import io.sparktensors.spark.functions.TensorHashes;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;

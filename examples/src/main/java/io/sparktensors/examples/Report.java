@@ -10,7 +10,7 @@ import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.not;
 
-import io.sparktensors.spark.TensorsDataSource;
+import io.sparktensors.spark.source.TensorsDataSource;
 import io.sparktensors.spark.functions.TensorFunctions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

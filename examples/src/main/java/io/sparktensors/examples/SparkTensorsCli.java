@@ -2,9 +2,9 @@ package io.sparktensors.examples;
 
 import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.format.DType;
-import io.sparktensors.spark.CheckpointReshard;
-import io.sparktensors.spark.ReshardOptions;
-import io.sparktensors.spark.TensorsDataSource;
+import io.sparktensors.spark.reshard.CheckpointReshard;
+import io.sparktensors.spark.reshard.ReshardOptions;
+import io.sparktensors.spark.source.TensorsDataSource;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

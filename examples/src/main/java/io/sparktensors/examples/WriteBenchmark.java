@@ -1,8 +1,8 @@
 package io.sparktensors.examples;
 
 import io.sparktensors.checkpoint.ByteSizes;
-import io.sparktensors.spark.CheckpointReshard;
-import io.sparktensors.spark.ReshardOptions;
+import io.sparktensors.spark.reshard.CheckpointReshard;
+import io.sparktensors.spark.reshard.ReshardOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.examples.SparkTensorsCli;
-import io.sparktensors.spark.CheckpointCommitter;
-import io.sparktensors.spark.CheckpointReshard;
-import io.sparktensors.spark.ReshardOptions;
+import io.sparktensors.spark.reshard.CheckpointCommitter;
+import io.sparktensors.spark.reshard.CheckpointReshard;
+import io.sparktensors.spark.reshard.ReshardOptions;
 import java.nio.file.Files;
 import io.sparktensors.testing.SparkSessions;
 import java.io.ByteArrayOutputStream;

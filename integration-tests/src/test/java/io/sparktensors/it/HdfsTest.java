@@ -3,10 +3,10 @@ package io.sparktensors.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparktensors.spark.CheckpointReshard;
-import io.sparktensors.spark.ReshardOptions;
-import io.sparktensors.spark.TensorHashes;
-import io.sparktensors.spark.TensorScanMetrics;
+import io.sparktensors.spark.reshard.CheckpointReshard;
+import io.sparktensors.spark.reshard.ReshardOptions;
+import io.sparktensors.spark.functions.TensorHashes;
+import io.sparktensors.spark.read.metrics.TensorScanMetrics;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.SparkSessions;
 import java.io.File;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparktensors.checkpoint.ByteSizes;
-import io.sparktensors.spark.CheckpointReshard;
-import io.sparktensors.spark.ReshardOptions;
-import io.sparktensors.spark.TensorHashes;
+import io.sparktensors.spark.reshard.CheckpointReshard;
+import io.sparktensors.spark.reshard.ReshardOptions;
+import io.sparktensors.spark.functions.TensorHashes;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.Hashes;
 import java.nio.file.Files;

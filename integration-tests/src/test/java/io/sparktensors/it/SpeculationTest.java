@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparktensors.checkpoint.ByteSizes;
-import io.sparktensors.spark.CheckpointReshard;
-import io.sparktensors.spark.ReshardOptions;
+import io.sparktensors.spark.reshard.CheckpointReshard;
+import io.sparktensors.spark.reshard.ReshardOptions;
 import io.sparktensors.testing.SparkSessions;
 import java.io.File;
 import java.nio.file.Files;

@@ -75,6 +75,16 @@ public final class PyTorchReader implements FormatReader {
   }
 
   @Override
+  public int recognitionBytes() {
+    return 4;
+  }
+
+  @Override
+  public boolean recognizes(byte[] start) {
+    return looksLikeTorchFile(start);
+  }
+
+  @Override
   public String name() {
     return NAME;
   }
