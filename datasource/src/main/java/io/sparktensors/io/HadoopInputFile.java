@@ -52,10 +52,15 @@ public final class HadoopInputFile implements InputFile {
    * through its Hadoop FileSystem.
    */
   public static InputFile forData(FileSystem fs, Path path, long length) {
-    if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
+    if (isLocalDisk(fs)) {
       return new LocalInputFile(Paths.get(fs.makeQualified(path).toUri()), length);
     }
     return of(fs, path, length);
+  }
+
+  /** The local disk under its own scheme (not another scheme layered on the local file system by a test). */
+  static boolean isLocalDisk(FileSystem fs) {
+    return (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) && "file".equals(fs.getUri().getScheme());
   }
 
   @Override

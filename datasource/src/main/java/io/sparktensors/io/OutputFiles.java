@@ -32,7 +32,7 @@ public final class OutputFiles {
    */
   public static OutputStream create(Path path, Configuration conf) throws IOException {
     FileSystem fs = fileSystem(path, conf);
-    if (fs instanceof RawLocalFileSystem) {
+    if (fs instanceof RawLocalFileSystem && HadoopInputFile.isLocalDisk(fs)) {
       java.nio.file.Path local = Paths.get(fs.makeQualified(path).toUri());
       Files.createDirectories(local.getParent());
       return new ChannelOutput(FileChannel.open(local, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));

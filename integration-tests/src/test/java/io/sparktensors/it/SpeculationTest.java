@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.spark.reshard.CheckpointReshard;
 import io.sparktensors.spark.reshard.ReshardOptions;
+import io.sparktensors.testing.FaultyFileSystem;
 import io.sparktensors.testing.SparkSessions;
 import java.io.File;
 import java.nio.file.Files;
@@ -100,15 +101,18 @@ class SpeculationTest {
     Path clean = work.resolve("clean");
     CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), clean.toString(), options);
 
-    spark.conf().set("spark.tensors.test.slowFirstAttemptMillis", "60000");
+    // The first attempt to create the first shard is held back a minute by the test file system.
+    FaultyFileSystem.settings().forEach(spark.conf()::set);
+    spark.conf().set(FaultyFileSystem.SLOW_FILE, "-00001-of-");
+    spark.conf().set(FaultyFileSystem.SLOW_MILLIS, "60000");
     try {
       Path speculated = work.resolve("speculated");
       long t0 = System.nanoTime();
-      CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), speculated.toString(), options);
+      CheckpointReshard.run(spark, DemoCheckpoint.path().toString(), FaultyFileSystem.path(speculated), options);
       assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(50), "the job did not wait for the slow attempt");
       Path written = work.resolve("written");
       spark.read().format("safetensors").load(DemoCheckpoint.path().toString()).write().format("safetensors")
-          .option("maxShardSize", "100KB").save(written.toString());
+          .option("maxShardSize", "100KB").save(FaultyFileSystem.path(written));
       assertTrue(SPECULATIVE_SUCCESSES.get() >= 2, "speculative copies won: " + SPECULATIVE_SUCCESSES.get());
       Map<String, byte[]> expected = files(clean);
       for (Path out : List.of(speculated, written)) {
@@ -120,7 +124,7 @@ class SpeculationTest {
         expected.forEach((name, bytes) -> assertArrayEquals(bytes, actual.get(name), out + "/" + name));
       }
     } finally {
-      spark.conf().unset("spark.tensors.test.slowFirstAttemptMillis");
+      spark.conf().unset(FaultyFileSystem.SLOW_FILE);
     }
   }
 }

@@ -120,8 +120,7 @@ public class CheckpointReshard {
         .forEach(src -> src.ranges().forEach(r -> dataFiles.add(new Path(r.file()).getName())));
     Map<String, Path> extras = copySideFiles(source, plan, dataFiles, committer, conf);
     long tasksStart = System.nanoTime();
-    Map<String, Path> shardFiles = ShardAssembly.run(spark, assembly, committer, conf,
-        options.failFirstAttemptAfterBytes());
+    Map<String, Path> shardFiles = ShardAssembly.run(spark, assembly, committer, conf);
     long copied = System.nanoTime();
     Map<String, Path> index = committer.stageIndex(plan, conf);
     committer.commit(conf, shardFiles, extras, index, options.overwrite());

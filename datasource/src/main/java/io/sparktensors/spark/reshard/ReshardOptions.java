@@ -2,6 +2,8 @@ package io.sparktensors.spark.reshard;
 
 import io.sparktensors.checkpoint.ShardPlanner;
 import io.sparktensors.format.FloatConversion;
+import io.sparktensors.errors.TensorErrors;
+import io.sparktensors.errors.WriteErrors;
 import io.sparktensors.format.DType;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -22,7 +24,7 @@ import java.util.regex.Pattern;
  * @param readOptions options of the source read (e.g. ignoreCorruptFiles, fs.s3a.*)
  */
 public record ReshardOptions(long maxShardSize, DType dtype, Pattern include, Pattern exclude, List<Rename> renames,
-    String filePrefix, boolean overwrite, Map<String, String> readOptions, long failFirstAttemptAfterBytes)
+    String filePrefix, boolean overwrite, Map<String, String> readOptions)
     implements Serializable {
 
   /** A name rewrite: every match of {@code pattern} is replaced by {@code replacement}. */
@@ -31,7 +33,7 @@ public record ReshardOptions(long maxShardSize, DType dtype, Pattern include, Pa
     public static Rename parse(String text) {
       int eq = text.indexOf('=');
       if (eq <= 0) {
-        throw new IllegalArgumentException("--rename takes REGEX=REPLACEMENT, got '" + text + "'");
+        throw TensorErrors.cannot("read the rename '" + text + "'", "a rename is REGEX=REPLACEMENT", null);
       }
       return new Rename(Pattern.compile(text.substring(0, eq)), text.substring(eq + 1));
     }
@@ -42,64 +44,52 @@ public record ReshardOptions(long maxShardSize, DType dtype, Pattern include, Pa
     readOptions = Map.copyOf(readOptions);
     ShardPlanner.checkPrefix(filePrefix);
     if (maxShardSize <= 0) {
-      throw new IllegalArgumentException("maxShardSize must be positive");
+      throw TensorErrors.cannot("plan shards of " + maxShardSize + " bytes", "the shard size must be positive", null);
     }
     if (dtype != null && !FloatConversion.isTarget(dtype)) {
-      throw new IllegalArgumentException("Cannot convert to " + dtype + ": use F32, F16 or BF16.");
+      throw WriteErrors.badTargetDtype(dtype.code());
     }
   }
 
   /** Defaults: 5GB shards, no conversion, every tensor, no renames, prefix model, no overwrite. */
   public static ReshardOptions defaults() {
-    return new ReshardOptions(5_000_000_000L, null, null, null, List.of(), "model", false, Map.of(), -1);
+    return new ReshardOptions(5_000_000_000L, null, null, null, List.of(), "model", false, Map.of());
   }
 
   public ReshardOptions withMaxShardSize(long bytes) {
-    return new ReshardOptions(bytes, dtype, include, exclude, renames, filePrefix, overwrite, readOptions,
-        failFirstAttemptAfterBytes);
+    return new ReshardOptions(bytes, dtype, include, exclude, renames, filePrefix, overwrite, readOptions);
   }
 
   public ReshardOptions withDtype(DType target) {
-    return new ReshardOptions(maxShardSize, target, include, exclude, renames, filePrefix, overwrite, readOptions,
-        failFirstAttemptAfterBytes);
+    return new ReshardOptions(maxShardSize, target, include, exclude, renames, filePrefix, overwrite, readOptions);
   }
 
   public ReshardOptions withInclude(String regex) {
     return new ReshardOptions(maxShardSize, dtype, Pattern.compile(regex), exclude, renames, filePrefix, overwrite,
-        readOptions, failFirstAttemptAfterBytes);
+        readOptions);
   }
 
   public ReshardOptions withExclude(String regex) {
     return new ReshardOptions(maxShardSize, dtype, include, Pattern.compile(regex), renames, filePrefix, overwrite,
-        readOptions, failFirstAttemptAfterBytes);
+        readOptions);
   }
 
   public ReshardOptions withRename(Rename rename) {
     List<Rename> all = new ArrayList<>(renames);
     all.add(rename);
-    return new ReshardOptions(maxShardSize, dtype, include, exclude, all, filePrefix, overwrite, readOptions,
-        failFirstAttemptAfterBytes);
+    return new ReshardOptions(maxShardSize, dtype, include, exclude, all, filePrefix, overwrite, readOptions);
   }
 
   public ReshardOptions withFilePrefix(String prefix) {
-    return new ReshardOptions(maxShardSize, dtype, include, exclude, renames, prefix, overwrite, readOptions,
-        failFirstAttemptAfterBytes);
+    return new ReshardOptions(maxShardSize, dtype, include, exclude, renames, prefix, overwrite, readOptions);
   }
 
   public ReshardOptions withOverwrite(boolean replace) {
-    return new ReshardOptions(maxShardSize, dtype, include, exclude, renames, filePrefix, replace, readOptions,
-        failFirstAttemptAfterBytes);
+    return new ReshardOptions(maxShardSize, dtype, include, exclude, renames, filePrefix, replace, readOptions);
   }
 
   public ReshardOptions withReadOptions(Map<String, String> options) {
-    return new ReshardOptions(maxShardSize, dtype, include, exclude, renames, filePrefix, overwrite, options,
-        failFirstAttemptAfterBytes);
-  }
-
-  /** Test-only fault hook: each task's first attempt fails after copying this many bytes. */
-  ReshardOptions withFailFirstAttemptAfterBytes(long bytes) {
-    return new ReshardOptions(maxShardSize, dtype, include, exclude, renames, filePrefix, overwrite, readOptions,
-        bytes);
+    return new ReshardOptions(maxShardSize, dtype, include, exclude, renames, filePrefix, overwrite, options);
   }
 
   /** The output name of {@code name}, or null when the tensor is not kept. */

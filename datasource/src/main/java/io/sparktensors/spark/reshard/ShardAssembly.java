@@ -48,24 +48,15 @@ import org.apache.spark.sql.SparkSession;
 public final class ShardAssembly {
   /** Bytes a task copies at a time. */
   static final int COPY_BYTES = 4 << 20;
-  /**
-   * Test-only: the first attempt of the task writing shard 0 waits this long before it starts, so that a
-   * speculative copy overtakes it (a Spark or Hadoop setting; 0, the default, is off).
-   */
-  static final String TEST_SLOW_FIRST_ATTEMPT_MILLIS = "spark.tensors.test.slowFirstAttemptMillis";
 
   private ShardAssembly() {}
 
   /** A shard written completely into staging. */
   record StagedShard(int shard, String path) implements Serializable {}
 
-  /**
-   * Runs one task per shard and returns the staged shard files by file name.
-   *
-   * @param failFirstAttemptAfterBytes test-only fault hook (-1: off)
-   */
+  /** Runs one task per shard and returns the staged shard files by file name. */
   public static Map<String, Path> run(SparkSession spark, AssemblyPlan assembly, CheckpointCommitter committer,
-      Configuration conf, long failFirstAttemptAfterBytes) {
+      Configuration conf) {
     ShardPlan plan = assembly.shards();
     Map<String, Source> sources = assembly.sources();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -78,8 +69,7 @@ public final class ShardAssembly {
     }
     try {
       List<StagedShard> staged = jsc.parallelize(shards, Math.max(1, shards.size()))
-          .map(i -> writeShard(i, planBroadcast.value(), sourceBroadcast.value(), committer, serializableConf.get(),
-              failFirstAttemptAfterBytes))
+          .map(i -> writeShard(i, planBroadcast.value(), sourceBroadcast.value(), committer, serializableConf.get()))
           .collect();
       Map<String, Path> files = new TreeMap<>();
       for (StagedShard s : staged) {
@@ -94,17 +84,8 @@ public final class ShardAssembly {
 
   /** One task: streams one shard into this attempt's staging folder. */
   static StagedShard writeShard(int index, ShardPlan plan, Map<String, Source> sources,
-      CheckpointCommitter committer, Configuration conf, long failAfter) throws IOException {
+      CheckpointCommitter committer, Configuration conf) throws IOException {
     TaskContext task = TaskContext.get();
-    long slow = conf.getLong(TEST_SLOW_FIRST_ATTEMPT_MILLIS, 0);
-    if (slow > 0 && index == 0 && task != null && task.attemptNumber() == 0) {
-      try {
-        Thread.sleep(slow);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new java.io.InterruptedIOException("Interrupted while held back by the test hook");
-      }
-    }
     String attempt = "shard-" + index + "-" + (task == null ? "driver" : task.taskAttemptId());
     ShardPlan.Shard shard = plan.shards().get(index);
     Path path = new Path(committer.attemptDir(attempt), shard.fileName());
@@ -112,7 +93,6 @@ public final class ShardAssembly {
     for (TensorEntry t : shard.tensors()) {
       sourceDtypes.put(t.name(), sources.get(t.name()).dtype());
     }
-    long copied = 0;
     boolean plain = plainCopies(shard, sources);
     OutputStream file = OutputFiles.create(path, conf);
     // A local file takes off-heap buffers as they are: bytes that need no decoding or conversion then pass
@@ -129,10 +109,6 @@ public final class ShardAssembly {
         int length = p.buffer().remaining();
         output.append(p.buffer());
         ahead.recycle(p.buffer());
-        copied += length;
-        if (failAfter >= 0 && copied >= failAfter && task != null && task.attemptNumber() == 0) {
-          throw new IOException("Injected fault after " + copied + " bytes (test hook)");
-        }
       }
       output.finish();
     }

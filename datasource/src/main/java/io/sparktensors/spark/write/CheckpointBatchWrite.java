@@ -22,8 +22,7 @@ final class CheckpointBatchWrite implements BatchWrite {
 
   @Override
   public DataWriterFactory createBatchWriterFactory(PhysicalWriteInfo info) {
-    return new PartWriterFactory(pending.committer(), new SerializableConfiguration(pending.hadoopConf()),
-        pending.conf().failAfterBytes(), pending.conf().failAlways());
+    return new PartWriterFactory(pending.committer(), new SerializableConfiguration(pending.hadoopConf()));
   }
 
   @Override

@@ -101,7 +101,7 @@ public final class CheckpointWriteJob {
       PENDING.put(committer.jobId(), pending);
       try {
         long start = System.nanoTime();
-        PlannedTensorScan scan = conf.failAlways() ? null : DirectScanWrite.scanOf(data);
+        PlannedTensorScan scan = DirectScanWrite.scanOf(data);
         AssemblyPlan plan;
         if (scan != null) {
           plan = DirectScanWrite.plan(scan, conf); // the tensors' runs are known: no staging pass
@@ -111,8 +111,7 @@ public final class CheckpointWriteJob {
           plan = plan(pending.committedParts().get(), conf);
         }
         long staged = System.nanoTime();
-        Map<String, Path> shards = ShardAssembly.run(spark, plan, committer, hadoopConf,
-            scan != null ? conf.failAfterBytes() : -1);
+        Map<String, Path> shards = ShardAssembly.run(spark, plan, committer, hadoopConf);
         long assembled = System.nanoTime();
         Map<String, Path> index = committer.stageIndex(plan.shards(), hadoopConf);
         committer.commit(hadoopConf, shards, Map.of(), index, mode == SaveMode.Overwrite);

@@ -7,7 +7,6 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.TaskContext;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
@@ -50,10 +49,6 @@ final class PartDataWriter implements DataWriter<InternalRow> {
         row.isNullAt(1) ? null : row.getUTF8String(1).toString(), shape, row.isNullAt(3) ? -1 : row.getInt(3),
         row.isNullAt(4) ? -1 : row.getInt(4), written, length));
     written += Math.max(length, 0);
-    if (factory.failAfterBytes() >= 0 && written >= factory.failAfterBytes()
-        && (factory.failAlways() || TaskContext.get() == null || TaskContext.get().attemptNumber() == 0)) {
-      throw new IOException("Injected fault after " + written + " bytes (test hook)");
-    }
   }
 
   /**

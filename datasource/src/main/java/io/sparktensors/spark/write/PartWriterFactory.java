@@ -7,8 +7,8 @@ import org.apache.spark.sql.connector.write.DataWriter;
 import org.apache.spark.sql.connector.write.DataWriterFactory;
 
 /** Creates the first-stage writers of a checkpoint write on executors. */
-record PartWriterFactory(CheckpointCommitter committer, SerializableConfiguration hadoopConf, long failAfterBytes,
-    boolean failAlways) implements DataWriterFactory {
+record PartWriterFactory(CheckpointCommitter committer, SerializableConfiguration hadoopConf)
+    implements DataWriterFactory {
 
   @Override
   public DataWriter<InternalRow> createWriter(int partitionId, long taskId) {

@@ -16,10 +16,9 @@ import java.util.TreeMap;
  * @param path the target folder
  * @param metadata every shard's __metadata__, sorted by key
  * @param dtype the dtype floating tensors are converted to, or null
- * @param failAfterBytes test-only fault hook (-1: off)
  */
 public record TensorWriteConf(String path, long maxShardSize, String filePrefix, SortedMap<String, String> metadata,
-    DType dtype, long failAfterBytes, boolean failAlways) implements Serializable {
+    DType dtype) implements Serializable {
 
   public static TensorWriteConf parse(Map<String, String> options) {
     Map<String, String> lower = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
@@ -45,9 +44,6 @@ public record TensorWriteConf(String path, long maxShardSize, String filePrefix,
         throw new IllegalArgumentException("Cannot convert to dtype '" + dtypeText + "': use F32, F16 or BF16.");
       }
     }
-    long failFirst = Long.parseLong(lower.getOrDefault(TensorWriteOptions.TEST_FAIL_FIRST_ATTEMPT_AFTER_BYTES, "-1"));
-    long failAlways = Long.parseLong(lower.getOrDefault(TensorWriteOptions.TEST_FAIL_ALWAYS_AFTER_BYTES, "-1"));
-    return new TensorWriteConf(path, maxShardSize, prefix, metadata, dtype,
-        failAlways >= 0 ? failAlways : failFirst, failAlways >= 0);
+    return new TensorWriteConf(path, maxShardSize, prefix, metadata, dtype);
   }
 }

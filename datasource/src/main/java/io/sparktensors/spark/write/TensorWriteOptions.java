@@ -13,10 +13,6 @@ public final class TensorWriteOptions {
   public static final String METADATA_PREFIX = "metadata.";
   /** Convert floating tensors (F64, F32, F16, BF16) to F32, F16 or BF16; others are written as they are. */
   public static final String DTYPE = "dtype";
-  /** Test-only fault hook: each task's first attempt fails after writing this many tensor bytes. */
-  static final String TEST_FAIL_FIRST_ATTEMPT_AFTER_BYTES = "spark.tensors.test.failFirstAttemptAfterBytes";
-  /** Test-only fault hook: every task attempt fails after writing this many tensor bytes. */
-  static final String TEST_FAIL_ALWAYS_AFTER_BYTES = "spark.tensors.test.failAlwaysAfterBytes";
 
   private TensorWriteOptions() {}
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.format.DType;
+import io.sparktensors.testing.FaultyFileSystem;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.Outputs;
 import io.sparktensors.testing.SparkSessions;
@@ -98,10 +99,14 @@ class CheckpointReshardTest {
     Path clean = dir.resolve("clean");
     Path retried = dir.resolve("retried");
     CheckpointReshard.run(spark, src.toString(), clean.toString(), shards("30KB"));
-    CheckpointReshard.run(spark, src.toString(), retried.toString(),
-        shards("30KB").withFailFirstAttemptAfterBytes(100));
+    Map<String, String> faults = new java.util.HashMap<>(FaultyFileSystem.settings());
+    faults.put(FaultyFileSystem.FAIL_AFTER_BYTES, "100");
+    long injected = FaultyFileSystem.faultsInjected();
+    CheckpointReshard.run(spark, src.toString(), FaultyFileSystem.path(retried),
+        shards("30KB").withReadOptions(faults));
     Map<String, byte[]> a = Outputs.files(clean);
     Map<String, byte[]> b = Outputs.files(retried);
+    assertTrue(FaultyFileSystem.faultsInjected() > injected, "first attempts failed and were retried");
     assertEquals(a.keySet(), b.keySet());
     a.forEach((k, v) -> assertArrayEquals(v, b.get(k), k));
   }

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparktensors.format.FloatConversion;
 import io.sparktensors.format.DType;
+import io.sparktensors.testing.FaultyFileSystem;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.Hashes;
 import io.sparktensors.testing.Outputs;
@@ -286,10 +287,13 @@ class CheckpointWriterTest {
     Path clean = dir.resolve("clean");
     Path retried = dir.resolve("retried");
     read(sharded).write().format("safetensors").option("maxShardSize", "30KB").save(clean.toString());
+    long faults = FaultyFileSystem.faultsInjected();
     read(sharded).write().format("safetensors").option("maxShardSize", "30KB")
-        .option("spark.tensors.test.failFirstAttemptAfterBytes", "1000").save(retried.toString());
+        .options(FaultyFileSystem.settings()).option(FaultyFileSystem.FAIL_AFTER_BYTES, "1000")
+        .save(FaultyFileSystem.path(retried));
     Map<String, byte[]> a = Outputs.files(clean);
     Map<String, byte[]> b = Outputs.files(retried);
+    assertTrue(FaultyFileSystem.faultsInjected() > faults, "first attempts failed and were retried");
     assertEquals(a.keySet(), b.keySet());
     a.forEach((k, v) -> assertArrayEquals(v, b.get(k), k));
     assertTrue(a.size() > 3, "several shards: " + a.keySet());
@@ -300,18 +304,25 @@ class CheckpointWriterTest {
     Path sharded = Fixtures.reference("tiny-llama-sharded");
     Path fresh = dir.resolve("fresh");
     assertThrows(Exception.class, () -> read(sharded).write().format("safetensors").option("maxShardSize", "30KB")
-        .option("spark.tensors.test.failAlwaysAfterBytes", "1000").save(fresh.toString()));
+        .options(failEveryAttempt()).save(FaultyFileSystem.path(fresh)));
     assertFalse(Files.exists(fresh), "no target folder, no staging");
 
     Path existing = dir.resolve("existing");
     read(Fixtures.reference("tiny-llama-bf16")).write().format("safetensors").save(existing.toString());
     Map<String, byte[]> before = Outputs.files(existing);
     assertThrows(Exception.class, () -> read(sharded).write().format("safetensors").mode("overwrite")
-        .option("maxShardSize", "30KB").option("spark.tensors.test.failAlwaysAfterBytes", "1000")
-        .save(existing.toString()));
+        .option("maxShardSize", "30KB").options(failEveryAttempt()).save(FaultyFileSystem.path(existing)));
     Map<String, byte[]> after = Outputs.files(existing);
     assertEquals(before.keySet(), after.keySet(), "no new shard, no index, no staging");
     before.forEach((k, v) -> assertArrayEquals(v, after.get(k), k));
+  }
+
+  /** Every task's files fail after 1000 bytes, on every attempt. */
+  private static Map<String, String> failEveryAttempt() {
+    Map<String, String> options = new java.util.HashMap<>(FaultyFileSystem.settings());
+    options.put(FaultyFileSystem.FAIL_AFTER_BYTES, "1000");
+    options.put(FaultyFileSystem.FAIL_EVERY_ATTEMPT, "true");
+    return options;
   }
 
   private static String rootMessages(Throwable e) {
