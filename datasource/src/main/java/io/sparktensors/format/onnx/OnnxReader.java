@@ -88,9 +88,9 @@ public final class OnnxReader implements FormatReader {
   private static final int OPSET_DOMAIN = 1;
   private static final int OPSET_VERSION = 2;
   private static final int LOCATION_EXTERNAL = 1;
-  /** Constant attributes that hold a value other than a dense tensor. */
   /** Appended to wire-format faults. */
   private static final String ADVICE = "The file is corrupt or not an ONNX model.";
+  /** Constant attributes that hold a value other than a dense tensor. */
   private static final Set<String> OTHER_CONSTANT_FORMS = Set.of("sparse_value", "value_float", "value_floats",
       "value_int", "value_ints", "value_string", "value_strings");
 
@@ -524,7 +524,10 @@ public final class OnnxReader implements FormatReader {
 
     // Typed field reads: a wire type that does not fit the field is a corrupt file.
 
-    /** A string field; ONNX's proto2 strings are not checked for UTF-8, as the onnx library does not. */
+    /**
+     * A string field. onnx.proto is proto2, whose strings protobuf does not check for UTF-8, so neither does
+     * this: invalid bytes become U+FFFD rather than failing the model.
+     */
     private String string(String what) throws IOException {
       p.expect(ProtoReader.LEN, what);
       return new String(p.readBytes(), StandardCharsets.UTF_8);

@@ -4,8 +4,10 @@ import io.sparktensors.errors.MalformedTensorFileException;
 import java.util.Arrays;
 
 /**
- * A {@link ByteSource} over a window of a byte array held in memory. The position may also be set, so a
- * reader of a structure other than protobuf (a table of varint-prefixed entries) can decode at any offset.
+ * A {@link ByteSource} over a window of a byte array held in memory. Positions are indexes into the array:
+ * offsets in the file when the array holds the whole file (a TensorFlow index), offsets in a value otherwise.
+ * The position may also be set, so a reader of a structure other than protobuf (a table of varint-prefixed
+ * entries) can decode at any offset.
  */
 public final class ArraySource implements ByteSource {
   private final String location;

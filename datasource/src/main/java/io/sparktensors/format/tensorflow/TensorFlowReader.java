@@ -51,7 +51,7 @@ public final class TensorFlowReader implements FormatReader {
   static final String SAVE_COUNTER_KEY = "save_counter" + VARIABLE_SUFFIX;
   static final String INDEX_SUFFIX = ".index";
   /** Appended to protobuf wire-format faults. */
-  static final String ADVICE = "The checkpoint is corrupt or was not written by TensorFlow.";
+  private static final String ADVICE = "The checkpoint is corrupt or was not written by TensorFlow.";
 
   public TensorFlowReader() {}
 
