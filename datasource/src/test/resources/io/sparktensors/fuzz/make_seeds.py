@@ -98,9 +98,35 @@ def tf_seeds():
         put("TensorFlowFuzzTest", "tensorflow", "variables.index", f.read())
 
 
+def proto_seeds():
+    """Protobuf wire seeds: a hand-made message with every wire type, nesting and a packed field (field numbers
+    chosen for the reads ProtoWalk gives them), and the ONNX seed model as a real message tree."""
+    def varint(v):
+        v &= (1 << 64) - 1
+        out = bytearray()
+        while v > 0x7f:
+            out.append((v & 0x7f) | 0x80)
+            v >>= 7
+        out.append(v)
+        return bytes(out)
+
+    def tag(field, wire):
+        return varint(field << 3 | wire)
+
+    def ld(field, payload):
+        return tag(field, 2) + varint(len(payload)) + payload
+
+    inner = tag(2, 0) + varint(300) + ld(1, b"name") + ld(6, varint(1) + varint(-1) + varint(1 << 40))
+    message = (tag(2, 0) + varint(-5) + tag(4, 5) + bytes(range(4)) + tag(6, 1) + bytes(range(8))
+               + ld(8, inner + ld(4, tag(2, 0) + varint(7))) + tag(3, 0) + varint(1) + ld(7, b"skipped"))
+    put("ProtoWireFuzzTest", "wire", "nested.bin", message)
+    with open(os.path.join("OnnxFuzzTestInputs", "onnx", "model.onnx"), "rb") as f:
+        put("ProtoWireFuzzTest", "wire", "model.onnx", f.read())
+
+
 if __name__ == "__main__":
     safetensors_seeds()
-    for make in (torch_seeds, onnx_seeds, gguf_seeds, keras_seeds, tf_seeds):
+    for make in (torch_seeds, onnx_seeds, gguf_seeds, keras_seeds, tf_seeds, proto_seeds):
         try:
             make()
         except (ImportError, OSError) as e:

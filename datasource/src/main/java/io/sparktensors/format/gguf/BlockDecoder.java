@@ -1,6 +1,7 @@
 package io.sparktensors.format.gguf;
 
 import io.sparktensors.format.FloatConversion;
+import io.sparktensors.format.LittleEndian;
 import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.TensorDecoder;
 import io.sparktensors.io.SeekableInput;
@@ -59,7 +60,7 @@ record BlockDecoder(String location, String tensor, GgmlType type, long offset, 
   }
 
   private void dequantize(byte[] buf, int at, float[] values) {
-    float d = FloatConversion.f16ToF32((buf[at] & 0xff) | (buf[at + 1] & 0xff) << 8);
+    float d = FloatConversion.f16ToF32(LittleEndian.getUnsignedShort(buf, at));
     if (type == GgmlType.Q8_0) {
       for (int j = 0; j < BLOCK; j++) {
         values[j] = buf[at + 2 + j] * d;

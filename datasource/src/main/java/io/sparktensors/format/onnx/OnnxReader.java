@@ -9,11 +9,14 @@ import io.sparktensors.format.TensorData;
 import io.sparktensors.format.TensorListing;
 import io.sparktensors.format.onnx.OnnxDataType.Storage;
 import io.sparktensors.format.onnx.TensorFields.Run;
+import io.sparktensors.format.proto.ByteSource;
+import io.sparktensors.format.proto.ProtoReader;
 import io.sparktensors.io.FolderFiles;
 import io.sparktensors.io.InputFile;
 import io.sparktensors.io.ReadPolicy;
 import io.sparktensors.io.SeekableInput;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -85,6 +88,8 @@ public final class OnnxReader implements FormatReader {
   private static final int OPSET_DOMAIN = 1;
   private static final int OPSET_VERSION = 2;
   private static final int LOCATION_EXTERNAL = 1;
+  /** Appended to wire-format faults. */
+  private static final String ADVICE = "The file is corrupt or not an ONNX model.";
   /** Constant attributes that hold a value other than a dense tensor. */
   private static final Set<String> OTHER_CONSTANT_FORMS = Set.of("sparse_value", "value_float", "value_floats",
       "value_int", "value_ints", "value_string", "value_strings");
@@ -98,8 +103,10 @@ public final class OnnxReader implements FormatReader {
   public TensorListing list(InputFile file, FolderFiles folder, ReadLimits limits) throws IOException {
     long length = file.length();
     try (SeekableInput in = file.open(ReadPolicy.RANDOM)) {
-      Walk walk = new Walk(file.location(), length, folder, limits,
-          new ProtoInput(new StructureInput(in, file.location(), length, limits.maxHeaderBytes())));
+      ByteSource bytes = ByteSource.streaming(new StructureInput(in, file.location(), length,
+          limits.maxHeaderBytes()));
+      Walk walk = new Walk(file.location(), length, folder, limits, new ProtoReader(bytes, file.location(), null,
+          "ModelProto", length, limits.maxNesting(), ADVICE));
       walk.model();
       return new TensorListing(file.location(), walk.tensors, walk.metadata(), walk.skipped);
     }
@@ -111,7 +118,7 @@ public final class OnnxReader implements FormatReader {
     private final long fileLength;
     private final FolderFiles folder;
     private final ReadLimits limits;
-    private final ProtoInput p;
+    private final ProtoReader p;
     private final List<StoredTensor> tensors = new ArrayList<>();
     private final List<String> skipped = new ArrayList<>();
     /** Reports made once per file however often their field repeats (a set: fields may repeat millions of times). */
@@ -122,7 +129,7 @@ public final class OnnxReader implements FormatReader {
     private final Map<String, InputFile> externalFiles = new HashMap<>();
     private final Map<String, Long> externalLengths = new HashMap<>();
 
-    Walk(String location, long fileLength, FolderFiles folder, ReadLimits limits, ProtoInput p) {
+    Walk(String location, long fileLength, FolderFiles folder, ReadLimits limits, ProtoReader p) {
       this.location = location;
       this.fileLength = fileLength;
       this.folder = folder;
@@ -139,82 +146,81 @@ public final class OnnxReader implements FormatReader {
     void model() throws IOException {
       boolean sawGraph = false;
       List<String> opsets = new ArrayList<>();
-      long end = fileLength;
-      long tag;
-      while ((tag = p.readTag(end)) >= 0) {
-        switch (ProtoInput.field(tag)) {
-          case MODEL_IR_VERSION -> facts.put("onnx.ir_version", Long.toString(varint(tag, end, "ir_version")));
-          case MODEL_PRODUCER_NAME -> facts.put("onnx.producer_name", string(tag, end, "producer_name"));
-          case MODEL_PRODUCER_VERSION -> facts.put("onnx.producer_version", string(tag, end, "producer_version"));
-          case MODEL_DOMAIN -> facts.put("onnx.domain", string(tag, end, "domain"));
-          case MODEL_VERSION -> facts.put("onnx.model_version", Long.toString(varint(tag, end, "model_version")));
+      while (p.next()) {
+        switch (p.field()) {
+          case MODEL_IR_VERSION -> facts.put("onnx.ir_version", Long.toString(varint("ir_version")));
+          case MODEL_PRODUCER_NAME -> facts.put("onnx.producer_name", string("producer_name"));
+          case MODEL_PRODUCER_VERSION -> facts.put("onnx.producer_version", string("producer_version"));
+          case MODEL_DOMAIN -> facts.put("onnx.domain", string("domain"));
+          case MODEL_VERSION -> facts.put("onnx.model_version", Long.toString(varint("model_version")));
           case MODEL_GRAPH -> {
             sawGraph = true;
-            graph(message(tag, end, "graph", 2), "graph", 2);
+            graph("graph");
           }
-          case MODEL_OPSET_IMPORT -> opsets.add(opset(message(tag, end, "opset_import", 2)));
-          case MODEL_METADATA_PROPS -> entry(message(tag, end, "metadata_props", 2), props);
-          case MODEL_TRAINING_INFO -> skipOnce(tag, end, "training_info: training graphs are not read");
-          case MODEL_FUNCTIONS -> skipOnce(tag, end, "functions: Constants inside model-local functions are "
-              + "not read");
-          default -> p.skipValue(tag, end);
+          case MODEL_OPSET_IMPORT -> opsets.add(opset());
+          case MODEL_METADATA_PROPS -> entry(props);
+          case MODEL_TRAINING_INFO -> skipOnce("training_info: training graphs are not read");
+          case MODEL_FUNCTIONS -> skipOnce("functions: Constants inside model-local functions are not read");
+          default -> p.skipField();
         }
       }
       if (!sawGraph) {
-        throw p.fault("it has no graph, so it is not an ONNX model (or is an empty one)");
+        throw fault("it has no graph, so it is not an ONNX model (or is an empty one)");
       }
       if (!opsets.isEmpty()) {
         facts.put("onnx.opset_import", String.join(", ", opsets));
       }
     }
 
-    private void graph(long end, String path, int depth) throws IOException {
-      long tag;
-      while ((tag = p.readTag(end)) >= 0) {
-        switch (ProtoInput.field(tag)) {
-          case GRAPH_NODE -> node(message(tag, end, "node", depth + 1), path, depth + 1);
+    /** Walks the GraphProto in the current field: the main graph or a subgraph. */
+    private void graph(String path) throws IOException {
+      p.enter("GraphProto");
+      while (p.next()) {
+        switch (p.field()) {
+          case GRAPH_NODE -> node(path);
           case GRAPH_INITIALIZER -> {
-            TensorFields t = tensor(message(tag, end, "initializer", depth + 1), depth + 1);
+            TensorFields t = tensor();
             add(t, t.name(), path + ".initializer");
           }
           case GRAPH_SPARSE_INITIALIZER -> {
-            String name = sparseName(message(tag, end, "sparse_initializer", depth + 1), depth + 1);
+            String name = sparseName();
             report(path + ".sparse_initializer '" + name + "': sparse tensors are not supported");
           }
           case GRAPH_NAME -> {
-            String name = string(tag, end, "graph name");
-            if (depth == 2) {
+            String name = string("graph name");
+            if (p.depth() == 2) {
               facts.put("onnx.graph_name", name);
             }
           }
-          default -> p.skipValue(tag, end);
+          default -> p.skipField();
         }
       }
+      p.exit();
     }
 
-    private void node(long end, String path, int depth) throws IOException {
+    private void node(String path) throws IOException {
+      p.enter("NodeProto");
       String output = null;
       String opType = "";
       String domain = "";
       Map<String, TensorFields> attributeTensors = new LinkedHashMap<>();
       List<String> attributeNames = new ArrayList<>();
-      long tag;
-      while ((tag = p.readTag(end)) >= 0) {
-        switch (ProtoInput.field(tag)) {
+      while (p.next()) {
+        switch (p.field()) {
           case NODE_OUTPUT -> {
             if (output == null) {
-              output = string(tag, end, "node output");
+              output = string("node output");
             } else {
-              p.skipValue(tag, end);
+              p.skipField();
             }
           }
-          case NODE_OP_TYPE -> opType = string(tag, end, "op_type");
-          case NODE_DOMAIN -> domain = string(tag, end, "node domain");
-          case NODE_ATTRIBUTE -> attribute(message(tag, end, "attribute", depth + 1), path, depth + 1, attributeTensors,
-              attributeNames);
-          default -> p.skipValue(tag, end);
+          case NODE_OP_TYPE -> opType = string("op_type");
+          case NODE_DOMAIN -> domain = string("node domain");
+          case NODE_ATTRIBUTE -> attribute(path, attributeTensors, attributeNames);
+          default -> p.skipField();
         }
       }
+      p.exit();
       if (!opType.equals("Constant") || !(domain.isEmpty() || domain.equals("ai.onnx"))) {
         return;
       }
@@ -234,27 +240,28 @@ public final class OnnxReader implements FormatReader {
     }
 
     /** Reads an attribute: its tensor (kept by name) and its subgraphs (walked). */
-    private void attribute(long end, String path, int depth, Map<String, TensorFields> tensorsByName,
-        List<String> attributeNames) throws IOException {
+    private void attribute(String path, Map<String, TensorFields> tensorsByName, List<String> attributeNames)
+        throws IOException {
+      p.enter("AttributeProto");
       String name = "";
       TensorFields t = null;
-      long tag;
-      while ((tag = p.readTag(end)) >= 0) {
-        switch (ProtoInput.field(tag)) {
-          case ATTR_NAME -> name = string(tag, end, "attribute name");
-          case ATTR_T -> t = tensor(message(tag, end, "attribute tensor", depth + 1), depth + 1);
-          case ATTR_G, ATTR_GRAPHS -> graph(message(tag, end, "subgraph", depth + 1), path + "/" + (name.isEmpty()
-              ? "subgraph" : name), depth + 1);
-          default -> p.skipValue(tag, end);
+      while (p.next()) {
+        switch (p.field()) {
+          case ATTR_NAME -> name = string("attribute name");
+          case ATTR_T -> t = tensor();
+          case ATTR_G, ATTR_GRAPHS -> graph(path + "/" + (name.isEmpty() ? "subgraph" : name));
+          default -> p.skipField();
         }
       }
+      p.exit();
       attributeNames.add(name);
       if (t != null) {
         tensorsByName.put(name, t);
       }
     }
 
-    private TensorFields tensor(long end, int depth) throws IOException {
+    private TensorFields tensor() throws IOException {
+      p.enter("TensorProto");
       String name = "";
       long dataType = 0;
       long[] dims = new long[0];
@@ -264,57 +271,57 @@ public final class OnnxReader implements FormatReader {
       boolean external = false;
       Map<String, String> externalData = new LinkedHashMap<>();
       String unsupported = null;
-      long tag;
-      while ((tag = p.readTag(end)) >= 0) {
-        int field = ProtoInput.field(tag);
+      while (p.next()) {
+        int field = p.field();
         switch (field) {
-          case TENSOR_DIMS -> dims = dims(tag, end, dims, name);
-          case TENSOR_DATA_TYPE -> dataType = varint(tag, end, "data_type");
-          case TENSOR_NAME -> name = string(tag, end, "tensor name");
-          case TENSOR_RAW_DATA -> raw = run(tag, end, "raw_data");
-          case TENSOR_DATA_LOCATION -> external = varint(tag, end, "data_location") == LOCATION_EXTERNAL;
-          case TENSOR_EXTERNAL_DATA -> entry(message(tag, end, "external_data", depth + 1), externalData);
+          case TENSOR_DIMS -> dims = dims(dims, name);
+          case TENSOR_DATA_TYPE -> dataType = varint("data_type");
+          case TENSOR_NAME -> name = string("tensor name");
+          case TENSOR_RAW_DATA -> raw = run("raw_data");
+          case TENSOR_DATA_LOCATION -> external = varint("data_location") == LOCATION_EXTERNAL;
+          case TENSOR_EXTERNAL_DATA -> entry(externalData);
           case TENSOR_SEGMENT -> {
             unsupported = "its values are split into segments, which are not supported";
-            p.skipValue(tag, end);
+            p.skipField();
           }
           case 4, 5, 7, 10, 11 -> {
             String fieldName = Storage.fieldName(field);
-            if (ProtoInput.wire(tag) != ProtoInput.LEN) {
+            if (p.wireType() != ProtoReader.LEN) {
               unsupported = "its " + fieldName + " is stored unpacked (one tag per value), which is not "
                   + "supported; re-save the model with the onnx library, which packs it";
-              p.skipValue(tag, end);
+              p.skipField();
             } else if (typed == null) {
-              typed = run(tag, end, fieldName);
+              typed = run(fieldName);
               typedField = field;
             } else if (typedField == field) {
               unsupported = "its " + fieldName + " is split into several runs, which is not supported; re-save "
                   + "the model with the onnx library, which writes one";
-              p.skipValue(tag, end);
+              p.skipField();
             } else {
               throw tensorFault(name, "it holds values in both " + Storage.fieldName(typedField) + " and "
                   + fieldName);
             }
           }
-          default -> p.skipValue(tag, end);
+          default -> p.skipField();
         }
       }
+      p.exit();
       return new TensorFields(name, dataType, dims, raw, typed, typedField, external, externalData, unsupported);
     }
 
     /** Appends one packed or unpacked {@code dims} field. */
-    private long[] dims(long tag, long end, long[] dims, String tensor) throws IOException {
+    private long[] dims(long[] dims, String tensor) throws IOException {
       long[] out = dims;
-      long fieldEnd = end;
-      boolean packed = ProtoInput.wire(tag) == ProtoInput.LEN;
+      long fieldEnd = p.end();
+      boolean packed = p.wireType() == ProtoReader.LEN;
       if (packed) {
-        long n = p.readLength(end);
+        long n = p.readLength();
         fieldEnd = p.position() + n;
-      } else if (ProtoInput.wire(tag) != ProtoInput.VARINT) {
-        throw tensorFault(tensor, "its dims field has wire type " + ProtoInput.wire(tag) + ", not a varint");
+      } else if (p.wireType() != ProtoReader.VARINT) {
+        throw tensorFault(tensor, "its dims field has wire type " + p.wireType() + ", not a varint");
       }
       do {
-        long d = p.readVarint(fieldEnd);
+        long d = p.readRawVarint(fieldEnd);
         if (d < 0) {
           throw tensorFault(tensor, "it has the negative dimension " + d);
         }
@@ -327,50 +334,53 @@ public final class OnnxReader implements FormatReader {
       return out;
     }
 
-    private String sparseName(long end, int depth) throws IOException {
+    private String sparseName() throws IOException {
+      p.enter("SparseTensorProto");
       String name = "";
-      long tag;
-      while ((tag = p.readTag(end)) >= 0) {
-        if (ProtoInput.field(tag) == SPARSE_VALUES) {
-          name = tensor(message(tag, end, "sparse values", depth + 1), depth + 1).name();
+      while (p.next()) {
+        if (p.field() == SPARSE_VALUES) {
+          name = tensor().name();
         } else {
-          p.skipValue(tag, end);
+          p.skipField();
         }
       }
+      p.exit();
       return name;
     }
 
-    private String opset(long end) throws IOException {
+    private String opset() throws IOException {
+      p.enter("OperatorSetIdProto");
       String domain = "";
       long version = 0;
-      long tag;
-      while ((tag = p.readTag(end)) >= 0) {
-        switch (ProtoInput.field(tag)) {
-          case OPSET_DOMAIN -> domain = string(tag, end, "opset domain");
-          case OPSET_VERSION -> version = varint(tag, end, "opset version");
-          default -> p.skipValue(tag, end);
+      while (p.next()) {
+        switch (p.field()) {
+          case OPSET_DOMAIN -> domain = string("opset domain");
+          case OPSET_VERSION -> version = varint("opset version");
+          default -> p.skipField();
         }
       }
+      p.exit();
       return (domain.isEmpty() ? "ai.onnx" : domain) + ":" + version;
     }
 
     /** Reads a StringStringEntryProto into {@code into}. */
-    private void entry(long end, Map<String, String> into) throws IOException {
+    private void entry(Map<String, String> into) throws IOException {
+      p.enter("StringStringEntryProto");
       String key = "";
       String value = "";
-      long tag;
-      while ((tag = p.readTag(end)) >= 0) {
-        switch (ProtoInput.field(tag)) {
-          case ENTRY_KEY -> key = string(tag, end, "entry key");
-          case ENTRY_VALUE -> value = string(tag, end, "entry value");
-          default -> p.skipValue(tag, end);
+      while (p.next()) {
+        switch (p.field()) {
+          case ENTRY_KEY -> key = string("entry key");
+          case ENTRY_VALUE -> value = string("entry value");
+          default -> p.skipField();
         }
       }
+      p.exit();
       into.put(key, value);
     }
 
-    private void skipOnce(long tag, long end, String report) throws IOException {
-      p.skipValue(tag, end);
+    private void skipOnce(String report) throws IOException {
+      p.skipField();
       if (reportedOnce.add(report)) {
         report(report);
       }
@@ -383,7 +393,7 @@ public final class OnnxReader implements FormatReader {
 
     private void checkCount() throws MalformedTensorFileException {
       if (tensors.size() + skipped.size() >= limits.maxTensors()) {
-        throw p.fault("it holds more than " + limits.maxTensors() + " tensors. If the file is trusted, raise "
+        throw fault("it holds more than " + limits.maxTensors() + " tensors. If the file is trusted, raise "
             + "the read option maxTensors.");
       }
     }
@@ -514,40 +524,32 @@ public final class OnnxReader implements FormatReader {
 
     // Typed field reads: a wire type that does not fit the field is a corrupt file.
 
-    /** Enters a nested message at {@code depth} (the model is 1) and returns its end. */
-    private long message(long tag, long end, String what, int depth) throws IOException {
-      expect(tag, ProtoInput.LEN, what);
-      if (depth > limits.maxNesting()) {
-        throw p.fault("its messages nest deeper than the limit of " + limits.maxNesting() + " (at a " + what
-            + " field at byte " + p.position() + "). If the file is trusted, raise the read option maxNesting.");
-      }
-      long n = p.readLength(end);
-      return p.position() + n;
+    /**
+     * A string field. onnx.proto is proto2, whose strings protobuf does not check for UTF-8, so neither does
+     * this: invalid bytes become U+FFFD rather than failing the model.
+     */
+    private String string(String what) throws IOException {
+      p.expect(ProtoReader.LEN, what);
+      return new String(p.readBytes(), StandardCharsets.UTF_8);
     }
 
-    private String string(long tag, long end, String what) throws IOException {
-      expect(tag, ProtoInput.LEN, what);
-      return p.readString(end);
+    private long varint(String what) throws IOException {
+      p.expect(ProtoReader.VARINT, what);
+      return p.readVarint();
     }
 
-    private long varint(long tag, long end, String what) throws IOException {
-      expect(tag, ProtoInput.VARINT, what);
-      return p.readVarint(end);
-    }
-
-    private Run run(long tag, long end, String what) throws IOException {
-      expect(tag, ProtoInput.LEN, what);
-      long n = p.readLength(end);
+    /** Locates a length-delimited field's bytes without reading them. */
+    private Run run(String what) throws IOException {
+      p.expect(ProtoReader.LEN, what);
+      long n = p.readLength();
       Run r = new Run(p.position(), n);
       p.skip(n);
       return r;
     }
 
-    private void expect(long tag, int wire, String what) throws MalformedTensorFileException {
-      if (ProtoInput.wire(tag) != wire) {
-        throw p.fault("the " + what + " field at byte " + p.position() + " has wire type " + ProtoInput.wire(tag)
-            + " where " + wire + " belongs. The file is corrupt or not an ONNX model.");
-      }
+    /** A fault in the model as a whole. */
+    private MalformedTensorFileException fault(String what) {
+      return new MalformedTensorFileException(location, null, what);
     }
 
     private MalformedTensorFileException tensorFault(String tensor, String what) {

@@ -2,6 +2,7 @@ package io.sparktensors.format.onnx;
 
 import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.TensorDecoder;
+import io.sparktensors.format.proto.Varint;
 import io.sparktensors.io.SeekableInput;
 import java.io.EOFException;
 import java.io.IOException;
@@ -11,7 +12,9 @@ import java.nio.ByteBuffer;
  * Decodes an ONNX tensor stored as packed varints ({@code int32_data}, {@code int64_data},
  * {@code uint64_data}) into little-endian values of {@code width} bytes. Varints have no fixed size, so a
  * row cannot be found without reading all before it: the decoder is not splittable, and it reads the whole
- * field every time, checking each value's range and the element count.
+ * field every time, checking each value's range and the element count. A varint may straddle two read
+ * chunks, so the decoder keeps its state across them and uses {@link Varint}'s step functions rather than
+ * its one-varint read; the loop stays over a plain array for speed (it decodes whole int64 tensors).
  *
  * @param location the .onnx file
  * @param tensor the tensor's name, for error messages
@@ -54,12 +57,12 @@ record VarintDecoder(String location, String tensor, long offset, long storedLen
       done += n;
       for (int i = 0; i < n; i++) {
         int b = chunk[i] & 0xff;
-        if (shift == 63 && b > 1) {
+        if (Varint.overflows(shift, b)) {
           throw fault("value " + count + " overflows 64 bits");
         }
-        value |= (long) (b & 0x7f) << shift;
+        value = Varint.add(value, shift, b);
         shift += 7;
-        if (b < 0x80) {
+        if (Varint.last(b)) {
           if (count >= elements) {
             throw fault("the field holds more than the " + elements + " values its shape needs");
           }

@@ -1,6 +1,7 @@
 package io.sparktensors.format.pytorch;
 
 import io.sparktensors.format.FormatReader;
+import io.sparktensors.format.LittleEndian;
 import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.format.StoredTensor;
@@ -23,7 +24,6 @@ import io.sparktensors.io.SeekableInput;
 import java.io.EOFException;
 import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -220,7 +220,7 @@ public final class PyTorchReader implements FormatReader {
         throw truncated(location, key);
       }
       in.readFully(position, count, 0, count.length);
-      long n = Long.reverseBytes(ByteBuffer.wrap(count).getLong());
+      long n = LittleEndian.getLong(count, 0);
       if (n != s.numel()) {
         throw fault(location, "storage '" + printable(key) + "' holds " + Long.toUnsignedString(n)
             + " elements in the file but the pickle declares " + s.numel() + ". The file is corrupt.");

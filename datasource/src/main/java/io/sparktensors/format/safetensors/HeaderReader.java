@@ -1,6 +1,7 @@
 package io.sparktensors.format.safetensors;
 
 import io.sparktensors.errors.MalformedTensorFileException;
+import io.sparktensors.format.LittleEndian;
 import io.sparktensors.io.InputFile;
 import io.sparktensors.io.ReadPolicy;
 import io.sparktensors.io.SeekableInput;
@@ -35,7 +36,7 @@ public final class HeaderReader {
     byte[] buf = new byte[first];
     try (SeekableInput in = file.open(ReadPolicy.RANDOM)) {
       in.readFully(0, buf, 0, first);
-      long n = littleEndianLong(buf);
+      long n = LittleEndian.getLong(buf, 0);
       checkHeaderLength(location, buf, n, length, maxHeaderBytes);
       int headerLength = (int) n;
       if (8 + headerLength <= first) {
@@ -66,13 +67,5 @@ public final class HeaderReader {
     }
     throw new MalformedTensorFileException(location, null, "the header length " + n + " exceeds the limit of "
         + max + " bytes. If the file is trusted, raise the read option maxHeaderBytes.");
-  }
-
-  static long littleEndianLong(byte[] b) {
-    long v = 0;
-    for (int i = 7; i >= 0; i--) {
-      v = (v << 8) | (b[i] & 0xff);
-    }
-    return v;
   }
 }

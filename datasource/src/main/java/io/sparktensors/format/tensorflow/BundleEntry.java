@@ -1,6 +1,8 @@
 package io.sparktensors.format.tensorflow;
 
-import io.sparktensors.errors.MalformedTensorFileException;
+import io.sparktensors.format.proto.ProtoReader;
+import java.io.IOException;
+import java.util.Arrays;
 
 /**
  * One tensor's {@code BundleEntryProto}: where its bytes are and what they hold.
@@ -15,7 +17,8 @@ import io.sparktensors.errors.MalformedTensorFileException;
  */
 record BundleEntry(int dtype, long[] shape, long shardId, long offset, long size, int maskedCrc32c, int slices) {
 
-  static BundleEntry parse(ProtoReader p) throws MalformedTensorFileException {
+  /** Parses the BundleEntryProto {@code p} reads, to its end. */
+  static BundleEntry parse(ProtoReader p) throws IOException {
     long dtype = 0;
     long[] shape = new long[0];
     long shardId = 0;
@@ -23,17 +26,18 @@ record BundleEntry(int dtype, long[] shape, long shardId, long offset, long size
     long size = 0;
     int crc = 0;
     int slices = 0;
-    while (p.hasField()) {
-      int field = p.readField();
-      switch (field) {
-        case 1 -> dtype = p.readVarintField(field);
-        case 2 -> shape = parseShape(p.readMessageField(field, "TensorShapeProto"));
-        case 3 -> shardId = p.readVarintField(field);
-        case 4 -> offset = p.readVarintField(field);
-        case 5 -> size = p.readVarintField(field);
-        case 6 -> crc = p.readFixed32Field(field);
+    while (p.next()) {
+      switch (p.field()) {
+        case 1 -> dtype = p.readVarint();
+        case 2 -> shape = parseShape(p);
+        case 3 -> shardId = p.readVarint();
+        case 4 -> offset = p.readVarint();
+        case 5 -> size = p.readVarint();
+        case 6 -> crc = p.readFixed32();
         case 7 -> {
-          p.readMessageField(field, "TensorSliceProto");
+          // Entered, not skipped, so the nesting limit holds for it as for any message.
+          p.enter("TensorSliceProto");
+          p.exit();
           slices++;
         }
         default -> p.skipField();
@@ -48,35 +52,38 @@ record BundleEntry(int dtype, long[] shape, long shardId, long offset, long size
     return new BundleEntry((int) dtype, shape, shardId, offset, size, crc, slices);
   }
 
-  private static long[] parseShape(ProtoReader p) throws MalformedTensorFileException {
+  /** Parses the TensorShapeProto in the current field. */
+  private static long[] parseShape(ProtoReader p) throws IOException {
+    p.enter("TensorShapeProto");
     long[] dims = new long[4];
     int rank = 0;
-    while (p.hasField()) {
-      int field = p.readField();
+    while (p.next()) {
+      int field = p.field();
       if (field == 2) {
-        ProtoReader dim = p.readMessageField(field, "TensorShapeProto.Dim");
+        p.enter("TensorShapeProto.Dim");
         long size = 0;
-        while (dim.hasField()) {
-          int f = dim.readField();
-          if (f == 1) {
-            size = dim.readVarintField(f);
+        while (p.next()) {
+          if (p.field() == 1) {
+            size = p.readVarint();
           } else {
-            dim.skipField();
+            p.skipField();
           }
         }
+        p.exit();
         if (size < 0) {
           throw p.fault("a dimension is " + size + "; saved tensors have fully known shapes");
         }
         if (rank == dims.length) {
-          dims = java.util.Arrays.copyOf(dims, rank * 2);
+          dims = Arrays.copyOf(dims, rank * 2);
         }
         dims[rank++] = size;
-      } else if (field == 3 && p.readVarintField(field) != 0) {
+      } else if (field == 3 && p.readVarint() != 0) {
         throw p.fault("the shape has unknown rank; saved tensors have fully known shapes");
       } else if (field != 3) {
         p.skipField();
       }
     }
-    return java.util.Arrays.copyOf(dims, rank);
+    p.exit();
+    return Arrays.copyOf(dims, rank);
   }
 }

@@ -1,6 +1,7 @@
 package io.sparktensors.format.tensorflow;
 
-import io.sparktensors.errors.MalformedTensorFileException;
+import io.sparktensors.format.proto.ProtoReader;
+import java.io.IOException;
 
 /**
  * A bundle's {@code BundleHeaderProto}, the value of the index's empty key.
@@ -12,25 +13,25 @@ record BundleHeader(int numShards, boolean bigEndian) {
   /** The newest bundle format version this reader knows (TensorFlow's kTensorBundleVersion). */
   static final long BUNDLE_VERSION = 1;
 
-  static BundleHeader parse(ProtoReader p) throws MalformedTensorFileException {
+  /** Parses the BundleHeaderProto {@code p} reads, to its end. */
+  static BundleHeader parse(ProtoReader p) throws IOException {
     long numShards = 0;
     long endianness = 0;
     long minConsumer = 0;
-    while (p.hasField()) {
-      int field = p.readField();
-      switch (field) {
-        case 1 -> numShards = p.readVarintField(field);
-        case 2 -> endianness = p.readVarintField(field);
+    while (p.next()) {
+      switch (p.field()) {
+        case 1 -> numShards = p.readVarint();
+        case 2 -> endianness = p.readVarint();
         case 3 -> {
-          ProtoReader version = p.readMessageField(field, "VersionDef");
-          while (version.hasField()) {
-            int f = version.readField();
-            if (f == 2) {
-              minConsumer = version.readVarintField(f);
+          p.enter("VersionDef");
+          while (p.next()) {
+            if (p.field() == 2) {
+              minConsumer = p.readVarint();
             } else {
-              version.skipField();
+              p.skipField();
             }
           }
+          p.exit();
         }
         default -> p.skipField();
       }

@@ -1,6 +1,8 @@
 package io.sparktensors.format.tensorflow;
 
 import io.sparktensors.errors.MalformedTensorFileException;
+import io.sparktensors.format.proto.ProtoReader;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.HashMap;
@@ -29,10 +31,10 @@ final class ObjectGraph {
    * the entry's checksum runs over those integers, the stored length checksum and the strings.
    */
   static Map<String, String> fullNames(String file, byte[] bytes, int maskedCrc32c, boolean bigEndian,
-      int maxNesting) throws MalformedTensorFileException {
-    ProtoReader tensor = ProtoReader.of(file, KEY, "string tensor", bytes, 0, bytes.length, maxNesting);
-    long length = tensor.readVarint();
-    int lengthsEnd = bytes.length - tensor.remaining();
+      int maxNesting) throws IOException {
+    ProtoReader tensor = TensorFlowReader.proto(file, KEY, "string tensor", bytes, 0, bytes.length, maxNesting);
+    long length = tensor.readRawVarint(bytes.length);
+    int lengthsEnd = (int) tensor.position();
     long stringBytes = bytes.length - lengthsEnd - 4L;
     if (stringBytes < 0 || length != stringBytes) {
       throw tensor.fault("it holds " + bytes.length + " bytes, not one string of " + Long.toUnsignedString(length)
@@ -53,39 +55,40 @@ final class ObjectGraph {
     if (TableReader.mask(lengthCrc.getValue()) != storedLengthCrc) {
       throw tensor.fault("the checksum of its string lengths does not match them");
     }
-    ProtoReader graph = ProtoReader.of(file, KEY, "TrackableObjectGraph", bytes, lengthsEnd + 4, (int) length,
-        maxNesting);
+    ProtoReader graph = TensorFlowReader.proto(file, KEY, "TrackableObjectGraph", bytes, lengthsEnd + 4,
+        (int) length, maxNesting);
     Map<String, String> names = new HashMap<>();
-    while (graph.hasField()) {
-      int field = graph.readField();
-      if (field != 1) {
+    while (graph.next()) {
+      if (graph.field() != 1) {
         graph.skipField();
         continue;
       }
-      ProtoReader node = graph.readMessageField(field, "TrackableObject");
-      while (node.hasField()) {
-        int f = node.readField();
-        if (f == 2) {
-          readAttribute(node.readMessageField(f, "SerializedTensor"), names);
+      graph.enter("TrackableObject");
+      while (graph.next()) {
+        if (graph.field() == 2) {
+          readAttribute(graph, names);
         } else {
-          node.skipField();
+          graph.skipField();
         }
       }
+      graph.exit();
     }
     return names;
   }
 
-  private static void readAttribute(ProtoReader p, Map<String, String> names) throws MalformedTensorFileException {
+  /** Reads the SerializedTensor in the current field. */
+  private static void readAttribute(ProtoReader p, Map<String, String> names) throws IOException {
+    p.enter("SerializedTensor");
     String fullName = "";
     String key = null;
-    while (p.hasField()) {
-      int field = p.readField();
-      switch (field) {
-        case 2 -> fullName = p.readStringField(field);
-        case 3 -> key = p.readStringField(field);
+    while (p.next()) {
+      switch (p.field()) {
+        case 2 -> fullName = p.readString();
+        case 3 -> key = p.readString();
         default -> p.skipField();
       }
     }
+    p.exit();
     if (key != null && !fullName.isEmpty()) {
       names.put(key, fullName);
     }

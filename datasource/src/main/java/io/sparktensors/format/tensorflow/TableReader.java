@@ -1,6 +1,11 @@
 package io.sparktensors.format.tensorflow;
 
 import io.sparktensors.errors.MalformedTensorFileException;
+import io.sparktensors.format.LittleEndian;
+import io.sparktensors.format.proto.ArraySource;
+import io.sparktensors.format.proto.ByteSource;
+import io.sparktensors.format.proto.Varint;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,6 +38,8 @@ final class TableReader {
 
   private final String file;
   private final byte[] bytes;
+  /** The same bytes as a source for {@link Varint#read}, positioned at each varint in turn. */
+  private final ArraySource source;
   private final long maxEntries;
   private final long maxKeyBytes;
   private final List<Entry> entries = new ArrayList<>();
@@ -41,6 +48,7 @@ final class TableReader {
   private TableReader(String file, byte[] bytes, long maxEntries, long maxKeyBytes) {
     this.file = file;
     this.bytes = bytes;
+    this.source = ByteSource.of(file, bytes, 0, bytes.length);
     this.maxEntries = maxEntries;
     this.maxKeyBytes = maxKeyBytes;
   }
@@ -52,7 +60,7 @@ final class TableReader {
    * @param maxKeyBytes most bytes of all keys together (they are expanded from their shared prefixes)
    */
   static List<Entry> read(String file, byte[] bytes, long maxEntries, long maxKeyBytes)
-      throws MalformedTensorFileException {
+      throws IOException {
     TableReader reader = new TableReader(file, bytes, maxEntries, maxKeyBytes);
     reader.readAll();
     return reader.entries;
@@ -64,13 +72,13 @@ final class TableReader {
     return ((c >>> 15) | (c << 17)) + CRC_MASK_DELTA;
   }
 
-  private void readAll() throws MalformedTensorFileException {
+  private void readAll() throws IOException {
     if (bytes.length < FOOTER_LENGTH) {
       throw fault("the file has " + bytes.length + " bytes, fewer than the " + FOOTER_LENGTH
           + "-byte footer of a TensorFlow table. It is truncated or not a checkpoint index.");
     }
     int footer = bytes.length - FOOTER_LENGTH;
-    if (littleEndianLong(bytes, bytes.length - 8) != MAGIC) {
+    if (LittleEndian.getLong(bytes, bytes.length - 8) != MAGIC) {
       throw fault("the last 8 bytes are not the TensorFlow table magic number. The file is truncated or not "
           + "a checkpoint index (a bundle's index is the file ending in .index).");
     }
@@ -109,9 +117,9 @@ final class TableReader {
    * Decodes a block handle (varint offset, varint size) at {@code cursor[0]}, before {@code limit}, and
    * checks that the block and its trailer end by {@code tableEnd}.
    */
-  private long[] readHandle(int[] cursor, int limit, int tableEnd, String kind) throws MalformedTensorFileException {
-    long offset = readVarint(cursor, limit, kind + " block handle");
-    long size = readVarint(cursor, limit, kind + " block handle");
+  private long[] readHandle(int[] cursor, int limit, int tableEnd, String kind) throws IOException {
+    long offset = readVarint(cursor, limit, "the " + kind + " block handle");
+    long size = readVarint(cursor, limit, "the " + kind + " block handle");
     if (offset < 0 || size < 0 || offset > tableEnd || size > tableEnd - offset - BLOCK_TRAILER_LENGTH) {
       throw fault("the " + kind + " block handle (offset " + Long.toUnsignedString(offset) + ", size "
           + Long.toUnsignedString(size) + ") lies outside the " + tableEnd
@@ -121,7 +129,7 @@ final class TableReader {
   }
 
   /** Verifies the block's trailer and returns where its contents end. */
-  private int checkedBlock(long[] handle, String kind) throws MalformedTensorFileException {
+  private int checkedBlock(long[] handle, String kind) throws IOException {
     int start = (int) handle[0];
     int end = start + (int) handle[1];
     CRC32C crc = new CRC32C();
@@ -143,12 +151,12 @@ final class TableReader {
 
   /** What to do with each entry of a block. */
   private interface EntryVisitor {
-    void visit(byte[] key, int valueOffset, int valueLength) throws MalformedTensorFileException;
+    void visit(byte[] key, int valueOffset, int valueLength) throws IOException;
   }
 
   /** Walks the entries of the block contents {@code [start, end)}, checking the restart array on the way. */
   private void forEachEntry(int start, int end, String kind, EntryVisitor visitor)
-      throws MalformedTensorFileException {
+      throws IOException {
     String where = "the " + kind + " block at offset " + start;
     if (end - start < 4) {
       throw fault(where + " is too short to hold its restart count");
@@ -198,7 +206,7 @@ final class TableReader {
     }
   }
 
-  private long readVarint32(int[] cursor, int limit, String where) throws MalformedTensorFileException {
+  private long readVarint32(int[] cursor, int limit, String where) throws IOException {
     long v = readVarint(cursor, limit, where);
     if (v < 0 || v > 0xffff_ffffL) {
       throw fault(where + " has a length that overflows 32 bits");
@@ -206,35 +214,15 @@ final class TableReader {
     return v;
   }
 
-  private long readVarint(int[] cursor, int limit, String where) throws MalformedTensorFileException {
-    long value = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (cursor[0] >= limit) {
-        throw fault(where + " has a varint that runs past its end");
-      }
-      int b = bytes[cursor[0]++] & 0xff;
-      if (shift == 63 && b > 1) {
-        break;
-      }
-      value |= (long) (b & 0x7f) << shift;
-      if (b < 0x80) {
-        return value;
-      }
-    }
-    throw fault(where + " has a varint that overflows 64 bits");
+  private long readVarint(int[] cursor, int limit, String where) throws IOException {
+    source.seek(cursor[0]);
+    long value = Varint.read(source, limit, what -> fault(where + ": " + what));
+    cursor[0] = (int) source.position();
+    return value;
   }
 
   private long readUint32(int at) {
-    return (bytes[at] & 0xffL) | (bytes[at + 1] & 0xffL) << 8 | (bytes[at + 2] & 0xffL) << 16
-        | (bytes[at + 3] & 0xffL) << 24;
-  }
-
-  private static long littleEndianLong(byte[] b, int at) {
-    long v = 0;
-    for (int i = 7; i >= 0; i--) {
-      v = (v << 8) | (b[at + i] & 0xff);
-    }
-    return v;
+    return LittleEndian.getUnsignedInt(bytes, at);
   }
 
   private MalformedTensorFileException fault(String what) {

@@ -7,6 +7,8 @@ import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.TensorData;
 import io.sparktensors.format.TensorListing;
 import io.sparktensors.format.DType;
+import io.sparktensors.format.proto.ByteSource;
+import io.sparktensors.format.proto.ProtoReader;
 import io.sparktensors.io.FolderFiles;
 import io.sparktensors.io.InputFile;
 import io.sparktensors.io.ReadPolicy;
@@ -48,6 +50,8 @@ public final class TensorFlowReader implements FormatReader {
   /** The key of the counter {@code tf.train.Checkpoint} keeps of its saves. */
   static final String SAVE_COUNTER_KEY = "save_counter" + VARIABLE_SUFFIX;
   static final String INDEX_SUFFIX = ".index";
+  /** Appended to protobuf wire-format faults. */
+  private static final String ADVICE = "The checkpoint is corrupt or was not written by TensorFlow.";
 
   public TensorFlowReader() {}
 
@@ -141,8 +145,19 @@ public final class TensorFlowReader implements FormatReader {
 
   private static ProtoReader proto(String location, String key, String message, byte[] table,
       TableReader.Entry entry, ReadLimits limits) {
-    return ProtoReader.of(location, key, message, table, entry.valueOffset(), entry.valueLength(),
-        limits.maxNesting());
+    return proto(location, key, message, table, entry.valueOffset(), entry.valueLength(), limits.maxNesting());
+  }
+
+  /**
+   * A reader of the message {@code buf[offset, offset + length)}, held in memory.
+   *
+   * @param key the tensor the message describes, for error messages, or null
+   * @param message the message type, for error messages
+   */
+  static ProtoReader proto(String location, String key, String message, byte[] buf, int offset, int length,
+      int maxNesting) {
+    return new ProtoReader(ByteSource.of(location, buf, offset, length), location, key, message,
+        (long) offset + length, maxNesting, ADVICE);
   }
 
   /** The tensors of one bundle as they are found; driver-only. */

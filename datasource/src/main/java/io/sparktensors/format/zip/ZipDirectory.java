@@ -1,13 +1,13 @@
 package io.sparktensors.format.zip;
 
 import io.sparktensors.errors.MalformedTensorFileException;
+import io.sparktensors.format.LittleEndian;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.io.SeekableInput;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -59,7 +59,7 @@ public final class ZipDirectory {
 
   /** Whether {@code start} (the first bytes of a file) begins with a zip local header. */
   public static boolean looksLikeZip(byte[] start) {
-    return start.length >= 4 && le32(start, 0) == LOCAL_SIG;
+    return start.length >= 4 && LittleEndian.getInt(start, 0) == LOCAL_SIG;
   }
 
   /**
@@ -193,12 +193,12 @@ public final class ZipDirectory {
       in.readFully(fileLength - tail, buf, 0, tail);
       int at = findEnd(buf);
       long endPosition = fileLength - tail + at;
-      if (le16(buf, at + 4) != 0 || le16(buf, at + 6) != 0) {
+      if (LittleEndian.getUnsignedShort(buf, at + 4) != 0 || LittleEndian.getUnsignedShort(buf, at + 6) != 0) {
         throw fault("it spans several disks; only single-file archives are read");
       }
-      long count = le16(buf, at + 10);
-      long size = le32u(buf, at + 12);
-      long offset = le32u(buf, at + 16);
+      long count = LittleEndian.getUnsignedShort(buf, at + 10);
+      long size = LittleEndian.getUnsignedInt(buf, at + 12);
+      long offset = LittleEndian.getUnsignedInt(buf, at + 16);
       long directoryEnd = endPosition;
       if (count == 0xffff || size == 0xffffffffL || offset == 0xffffffffL) {
         long[] zip64 = readZip64End(endPosition);
@@ -227,7 +227,8 @@ public final class ZipDirectory {
 
     private int findEnd(byte[] buf) throws MalformedTensorFileException {
       for (int at = buf.length - END_SIZE; at >= 0; at--) {
-        if (le32(buf, at) == END_SIG && at + END_SIZE + le16(buf, at + 20) == buf.length) {
+        if (LittleEndian.getInt(buf, at) == END_SIG
+            && at + END_SIZE + LittleEndian.getUnsignedShort(buf, at + 20) == buf.length) {
           return at;
         }
       }
@@ -241,11 +242,11 @@ public final class ZipDirectory {
       }
       byte[] locator = new byte[ZIP64_LOCATOR_SIZE];
       in.readFully(endPosition - ZIP64_LOCATOR_SIZE, locator, 0, locator.length);
-      if (le32(locator, 0) != ZIP64_LOCATOR_SIG) {
+      if (LittleEndian.getInt(locator, 0) != ZIP64_LOCATOR_SIG) {
         throw fault("its end record asks for ZIP64 but there is no ZIP64 locator before it");
       }
-      long recordPosition = le64(locator, 8);
-      if (le32(locator, 4) != 0 || le32(locator, 16) > 1) {
+      long recordPosition = LittleEndian.getLong(locator, 8);
+      if (LittleEndian.getInt(locator, 4) != 0 || LittleEndian.getInt(locator, 16) > 1) {
         throw fault("it spans several disks; only single-file archives are read");
       }
       if (recordPosition < 0 || recordPosition > endPosition - ZIP64_LOCATOR_SIZE - ZIP64_END_SIZE) {
@@ -253,15 +254,15 @@ public final class ZipDirectory {
       }
       byte[] record = new byte[ZIP64_END_SIZE];
       in.readFully(recordPosition, record, 0, record.length);
-      if (le32(record, 0) != ZIP64_END_SIG) {
+      if (LittleEndian.getInt(record, 0) != ZIP64_END_SIG) {
         throw fault("its ZIP64 locator does not point to a ZIP64 end record");
       }
-      if (le32(record, 16) != 0 || le32(record, 20) != 0) {
+      if (LittleEndian.getInt(record, 16) != 0 || LittleEndian.getInt(record, 20) != 0) {
         throw fault("it spans several disks; only single-file archives are read");
       }
-      long count = le64(record, 32);
-      long size = le64(record, 40);
-      long offset = le64(record, 48);
+      long count = LittleEndian.getLong(record, 32);
+      long size = LittleEndian.getLong(record, 40);
+      long offset = LittleEndian.getLong(record, 48);
       if (count < 0 || size < 0 || offset < 0) {
         throw fault("its ZIP64 end record holds sizes beyond 2^63");
       }
@@ -274,19 +275,19 @@ public final class ZipDirectory {
       List<long[]> ranges = new ArrayList<>(); // {local header start, data end}
       int at = 0;
       for (int i = 0; i < count; i++) {
-        if (at + CENTRAL_SIZE > dir.length || le32(dir, at) != CENTRAL_SIG) {
+        if (at + CENTRAL_SIZE > dir.length || LittleEndian.getInt(dir, at) != CENTRAL_SIG) {
           throw fault("central directory entry " + i + " of " + count + " is missing or corrupt");
         }
-        int flags = le16(dir, at + 8);
-        int method = le16(dir, at + 10);
-        long crc = le32u(dir, at + 16);
-        long compressed = le32u(dir, at + 20);
-        long uncompressed = le32u(dir, at + 24);
-        int nameLength = le16(dir, at + 28);
-        int extraLength = le16(dir, at + 30);
-        int commentLength = le16(dir, at + 32);
-        int disk = le16(dir, at + 34);
-        long localOffset = le32u(dir, at + 42);
+        int flags = LittleEndian.getUnsignedShort(dir, at + 8);
+        int method = LittleEndian.getUnsignedShort(dir, at + 10);
+        long crc = LittleEndian.getUnsignedInt(dir, at + 16);
+        long compressed = LittleEndian.getUnsignedInt(dir, at + 20);
+        long uncompressed = LittleEndian.getUnsignedInt(dir, at + 24);
+        int nameLength = LittleEndian.getUnsignedShort(dir, at + 28);
+        int extraLength = LittleEndian.getUnsignedShort(dir, at + 30);
+        int commentLength = LittleEndian.getUnsignedShort(dir, at + 32);
+        int disk = LittleEndian.getUnsignedShort(dir, at + 34);
+        long localOffset = LittleEndian.getUnsignedInt(dir, at + 42);
         int next = at + CENTRAL_SIZE + nameLength + extraLength + commentLength;
         if (next > dir.length) {
           throw fault("central directory entry " + i + " runs past the end of the directory");
@@ -297,8 +298,8 @@ public final class ZipDirectory {
         int extraAt = at + CENTRAL_SIZE + nameLength;
         int extraEnd = extraAt + extraLength;
         while (extraAt + 4 <= extraEnd) {
-          int id = le16(dir, extraAt);
-          int dataSize = le16(dir, extraAt + 2);
+          int id = LittleEndian.getUnsignedShort(dir, extraAt);
+          int dataSize = LittleEndian.getUnsignedShort(dir, extraAt + 2);
           int p = extraAt + 4;
           if (p + dataSize > extraEnd) {
             throw fault("the extra field of member '" + printable(name) + "' is corrupt");
@@ -318,7 +319,7 @@ public final class ZipDirectory {
               q += 8;
             }
             if (disk == 0xffff) {
-              disk = q + 4 <= p + dataSize ? (int) le32(dir, q) : -1;
+              disk = q + 4 <= p + dataSize ? (int) LittleEndian.getInt(dir, q) : -1;
             }
           }
           extraAt = p + dataSize;
@@ -352,7 +353,7 @@ public final class ZipDirectory {
       if (at + 8 > end) {
         throw fault("the ZIP64 extra field of member '" + printable(name) + "' is too short");
       }
-      long v = le64(dir, at);
+      long v = LittleEndian.getLong(dir, at);
       if (v < 0) {
         throw fault("member '" + printable(name) + "' declares a size or offset beyond 2^63");
       }
@@ -368,11 +369,11 @@ public final class ZipDirectory {
       }
       byte[] local = new byte[LOCAL_SIZE + nameBytes.length];
       in.readFully(localOffset, local, 0, local.length);
-      if (le32(local, 0) != LOCAL_SIG) {
+      if (LittleEndian.getInt(local, 0) != LOCAL_SIG) {
         throw fault("member '" + printable(name) + "' has no local header at " + localOffset);
       }
-      int localNameLength = le16(local, 26);
-      int localExtraLength = le16(local, 28);
+      int localNameLength = LittleEndian.getUnsignedShort(local, 26);
+      int localExtraLength = LittleEndian.getUnsignedShort(local, 28);
       if (localNameLength != nameBytes.length
           || !Arrays.equals(local, LOCAL_SIZE, local.length, nameBytes, 0, nameBytes.length)) {
         throw fault("member '" + printable(name) + "' has another name in its local header");
@@ -417,21 +418,5 @@ public final class ZipDirectory {
 
   private static String printable(String s) {
     return MalformedTensorFileException.printable(s);
-  }
-
-  private static int le16(byte[] b, int at) {
-    return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8;
-  }
-
-  private static int le32(byte[] b, int at) {
-    return ByteBuffer.wrap(b, at, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-  }
-
-  private static long le32u(byte[] b, int at) {
-    return le32(b, at) & 0xffffffffL;
-  }
-
-  private static long le64(byte[] b, int at) {
-    return ByteBuffer.wrap(b, at, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
   }
 }
