@@ -1,6 +1,7 @@
 package io.sparktensors.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparktensors.spark.reshard.CheckpointReshard;
@@ -20,6 +21,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.connector.read.InputPartition;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -103,6 +105,48 @@ class HdfsTest {
     assertEquals(0L, m.get(TensorScanMetrics.TENSOR_BYTES));
     assertEquals(3L, m.get(TensorScanMetrics.FILES_PLANNED));
     assertEquals(3L, m.get(TensorScanMetrics.HEADER_READS), "one read per shard: the headers are small");
+  }
+
+  @Test
+  @Order(2)
+  void everySplitPrefersTheDataNodesHoldingItsBytes() throws Exception {
+    Dataset<Row> df = spark.read().format("safetensors").option("maxPartitionBytes", "65536")
+        .load(root + "/tiny-llama");
+    df.queryExecution().executedPlan(); // plans the scan
+    List<InputPartition> partitions = scanPartitions(df);
+    assertTrue(partitions.size() > 1, "several splits: " + partitions.size());
+    java.util.Set<String> dataNodes = new java.util.HashSet<>();
+    for (org.apache.hadoop.hdfs.server.datanode.DataNode dn : cluster.getDataNodes()) {
+      dataNodes.add(dn.getDatanodeId().getHostName());
+      dataNodes.add(dn.getDatanodeId().getIpAddr());
+    }
+    for (InputPartition p : partitions) {
+      List<String> hosts = List.of(p.preferredLocations());
+      assertFalse(hosts.isEmpty(), "a split without preferred hosts");
+      assertTrue(dataNodes.containsAll(hosts), hosts + " are DataNodes " + dataNodes);
+      // Replication 2 on two DataNodes: each block is on both, so a split names the hosts of its blocks.
+      String file = ((io.sparktensors.checkpoint.ReadSplit) splitOf(p)).slices().get(0).file().location();
+      org.apache.hadoop.fs.BlockLocation[] blocks = fs.getFileBlockLocations(new org.apache.hadoop.fs.Path(file), 0,
+          Long.MAX_VALUE);
+      assertEquals(java.util.Set.copyOf(List.of(blocks[0].getHosts())), java.util.Set.copyOf(hosts), file);
+    }
+  }
+
+  /** The input partitions of the single tensor scan in the plan of {@code df}. */
+  private static List<InputPartition> scanPartitions(Dataset<Row> df) {
+    for (org.apache.spark.sql.execution.SparkPlan leaf : scala.jdk.javaapi.CollectionConverters.asJava(
+        df.queryExecution().executedPlan().collectLeaves())) {
+      if (leaf instanceof org.apache.spark.sql.execution.datasources.v2.BatchScanExec scan) {
+        return List.of(scan.batch().planInputPartitions());
+      }
+    }
+    throw new AssertionError("no tensor scan in " + df.queryExecution().executedPlan());
+  }
+
+  private static Object splitOf(InputPartition p) throws ReflectiveOperationException {
+    java.lang.reflect.Method split = p.getClass().getDeclaredMethod("split");
+    split.setAccessible(true);
+    return split.invoke(p);
   }
 
   @Test
