@@ -1,5 +1,7 @@
 package io.sparktensors.analysis;
 
+import io.sparktensors.errors.TensorErrors;
+
 import io.sparktensors.format.DType;
 import java.io.Serializable;
 
@@ -19,8 +21,8 @@ public record TensorDiff(long count, long differing, double maxAbs, double maxRe
   /** Compares {@code a} and {@code b}, both of {@code dtype}. */
   public static TensorDiff of(byte[] a, byte[] b, DType dtype) {
     if (a.length != b.length) {
-      throw new IllegalArgumentException("tensors of " + a.length + " and " + b.length
-          + " bytes cannot be compared value by value");
+      throw TensorErrors.values("tensors of " + a.length + " and " + b.length
+          + " bytes cannot be compared value by value", "Compare tensors of one shape and dtype");
     }
     int n = TensorValues.count(dtype, a.length);
     long differing = 0;

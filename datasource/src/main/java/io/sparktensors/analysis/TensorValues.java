@@ -1,5 +1,7 @@
 package io.sparktensors.analysis;
 
+import io.sparktensors.errors.TensorErrors;
+
 import io.sparktensors.format.FloatConversion;
 import io.sparktensors.format.DType;
 import java.lang.invoke.MethodHandles;
@@ -31,7 +33,7 @@ public final class TensorValues {
     requireDecodable(dtype);
     int size = dtype == DType.C64 ? 4 : dtype.bits() / 8;
     if (length % size != 0) {
-      throw new IllegalArgumentException(length + " bytes do not hold whole " + dtype + " elements");
+      throw TensorErrors.values(length + " bytes do not hold whole " + dtype + " elements", null);
     }
     return length / size;
   }
@@ -39,7 +41,8 @@ public final class TensorValues {
   /** The dtypes this class decodes: all but the sub-byte floats (F4, F6_*). */
   public static void requireDecodable(DType dtype) {
     if (dtype.bits() % 8 != 0) {
-      throw new IllegalArgumentException("tensors of dtype " + dtype + " are not decoded (sub-byte floats)");
+      throw TensorErrors.values("tensors of dtype " + dtype + " are not decoded (sub-byte floats)",
+          "Read their bytes from the data column");
     }
   }
 
@@ -80,7 +83,7 @@ public final class TensorValues {
       case F8_E4M3FNUZ -> F8_E4M3FNUZ[data[i] & 0xff];
       case F8_E5M2FNUZ -> F8_E5M2FNUZ[data[i] & 0xff];
       case F8_E8M0 -> F8_E8M0[data[i] & 0xff];
-      case F4, F6_E2M3, F6_E3M2 -> throw new IllegalArgumentException("sub-byte dtype " + dtype);
+      case F4, F6_E2M3, F6_E3M2 -> throw TensorErrors.values("sub-byte dtype " + dtype, null);
     };
   }
 

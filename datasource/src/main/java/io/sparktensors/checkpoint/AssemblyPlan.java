@@ -1,5 +1,7 @@
 package io.sparktensors.checkpoint;
 
+import io.sparktensors.errors.WriteErrors;
+
 import io.sparktensors.format.DType;
 import io.sparktensors.format.FloatConversion;
 import io.sparktensors.format.StoredTensor;
@@ -93,8 +95,7 @@ public record AssemblyPlan(ShardPlan shards, Map<String, Source> sources) implem
      */
     public Builder add(String name, DType dtype, long[] shape, List<Range> ranges) {
       if (sources.putIfAbsent(name, new Source(dtype, ranges)) != null) {
-        throw new IllegalArgumentException("Cannot plan the checkpoint: tensor '" + name
-            + "' appears twice. Tensor names must be unique.");
+        throw WriteErrors.duplicateTensor(name);
       }
       shapes.put(name, shape.clone());
       return this;

@@ -1,5 +1,7 @@
 package io.sparktensors.checkpoint;
 
+import io.sparktensors.errors.TensorErrors;
+
 import io.sparktensors.format.FormatReader;
 import io.sparktensors.format.gguf.GgufReader;
 import io.sparktensors.format.keras.KerasReader;
@@ -87,8 +89,7 @@ public enum CheckpointFormat {
         return f;
       }
     }
-    throw new IllegalArgumentException("Unknown checkpoint format '" + name + "'. Known formats: "
-        + java.util.Arrays.stream(values()).map(CheckpointFormat::shortName).toList() + ".");
+    throw TensorErrors.unknownFormatName(name, java.util.Arrays.stream(values()).map(CheckpointFormat::shortName).toList());
   }
 
   /** The format a file name marks (an index or a data file), or null when the name says nothing. */

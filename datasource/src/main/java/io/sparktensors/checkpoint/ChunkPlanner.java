@@ -1,5 +1,7 @@
 package io.sparktensors.checkpoint;
 
+import io.sparktensors.errors.TensorErrors;
+
 import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.TensorData;
@@ -61,7 +63,8 @@ public final class ChunkPlanner {
   private static List<TensorChunk> chunks(String file, String name, DType dtype, long[] shape, long offset,
       long length, TensorDecoder decoder, long maxChunkBytes) throws MalformedTensorFileException {
     if (maxChunkBytes <= 0 || maxChunkBytes > MAX_CHUNK_BYTES) {
-      throw new IllegalArgumentException("maxChunkBytes must be in [1, " + MAX_CHUNK_BYTES + "]");
+      throw TensorErrors.badOption("maxChunkBytes", Long.toString(maxChunkBytes),
+          "it must lie between 1 and " + MAX_CHUNK_BYTES);
     }
     if (length <= maxChunkBytes || shape.length == 0 || shape[0] <= 1) {
       if (length > MAX_CHUNK_BYTES) {

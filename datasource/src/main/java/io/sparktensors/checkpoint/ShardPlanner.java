@@ -1,5 +1,7 @@
 package io.sparktensors.checkpoint;
 
+import io.sparktensors.errors.WriteErrors;
+
 import io.sparktensors.format.safetensors.HeaderWriter;
 import io.sparktensors.format.safetensors.TensorEntry;
 import java.util.ArrayList;
@@ -22,8 +24,7 @@ public final class ShardPlanner {
   public static String checkPrefix(String prefix) {
     if (prefix == null || prefix.isEmpty() || prefix.contains("/") || prefix.contains("\\") || prefix.startsWith(".")
         || prefix.startsWith("_")) {
-      throw new IllegalArgumentException("Cannot use the file prefix '" + prefix
-          + "': it must be a plain file name that does not start with '.' or '_'.");
+      throw WriteErrors.badPrefix(prefix);
     }
     return prefix;
   }
@@ -48,7 +49,7 @@ public final class ShardPlanner {
     long totalParameters = 0;
     for (HeaderWriter.Spec t : byName) {
       if (!seen.add(t.name())) {
-        throw new IllegalArgumentException("Tensor '" + t.name() + "' appears twice; names must be unique");
+        throw WriteErrors.duplicateTensor(t.name());
       }
       long size = t.byteLength();
       totalSize += size;

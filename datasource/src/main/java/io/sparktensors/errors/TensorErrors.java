@@ -53,6 +53,21 @@ public final class TensorErrors {
     return cannot("start", "no " + what + " given", howToGiveIt);
   }
 
+  /** A SQL function given what it cannot compute on. */
+  public static IllegalArgumentException function(String function, String reason, String fix) {
+    return cannot("evaluate " + function, reason, fix);
+  }
+
+  /** Tensor values that cannot be decoded or compared as asked. */
+  public static IllegalArgumentException values(String reason, String fix) {
+    return cannot("decode the tensor values", reason, fix);
+  }
+
+  /** A format name that names none. */
+  public static IllegalArgumentException unknownFormatName(String name, List<String> known) {
+    return cannot("read the format '" + name + "'", "no such checkpoint format", "Known formats: " + known);
+  }
+
   /** A path that names nothing. */
   public static FileNotFoundException pathNotFound(String qualifiedPath) {
     return new FileNotFoundException("Path does not exist: " + qualifiedPath

@@ -29,6 +29,10 @@ public final class WriteErrors {
         "Tensor names must be unique: read one of the files, or filter the duplicates out");
   }
 
+  public static IllegalArgumentException duplicateTensor(String name) {
+    return tensor(name, "appears twice", "Tensor names must be unique");
+  }
+
   public static IllegalArgumentException duplicateOutput(String name, String first, String second) {
     return TensorErrors.cannot(WRITE, "two source tensors become '" + name + "' (" + first + " and " + second + ")",
         "Names must stay unique after renaming: change the renames or exclude one of them");

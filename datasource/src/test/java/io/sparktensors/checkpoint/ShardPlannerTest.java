@@ -20,6 +20,10 @@ class ShardPlannerTest {
     assertEquals(2L << 30, ByteSizes.parse("2GiB"));
     assertEquals(3L << 20, ByteSizes.parse("3 MiB"));
     assertEquals(12345, ByteSizes.parse("12345"));
+    assertEquals(64L << 20, ByteSizes.parse("64m"), "one letter: powers of 1024, as Spark");
+    assertEquals(1L << 30, ByteSizes.parse("1g"));
+    assertEquals(1_000_000_000L, ByteSizes.parse("1GB"), "two letters: powers of 1000, as huggingface_hub");
+    assertEquals(100, ByteSizes.parse("100b"));
     assertThrows(IllegalArgumentException.class, () -> ByteSizes.parse("5 parsecs"));
     assertThrows(IllegalArgumentException.class, () -> ByteSizes.parse("-1GB"));
     assertThrows(IllegalArgumentException.class, () -> ByteSizes.parse("0.0001"), "less than a byte");

@@ -1,5 +1,7 @@
 package io.sparktensors.spark.functions;
 
+import io.sparktensors.errors.TensorErrors;
+
 import io.sparktensors.format.FloatConversion;
 import io.sparktensors.format.DType;
 import java.nio.ByteBuffer;
@@ -36,8 +38,8 @@ final class TensorCast extends TensorExpression {
       return data;
     }
     if (!FloatConversion.isTarget(to) || FloatConversion.outputDtype(from, to) != to) {
-      throw new IllegalArgumentException("tensor_cast: cannot cast " + from + " to " + to
-          + "; floats (F64, F32, F16, BF16) cast to F32, F16 or BF16");
+      throw TensorErrors.function("tensor_cast", "a " + from + " tensor does not cast to " + to,
+          "Floats (F64, F32, F16, BF16) cast to F32, F16 or BF16");
     }
     long elements = data.length * 8L / from.bits();
     ByteBuffer out = ByteBuffer.allocate((int) to.byteSize(elements));

@@ -1,5 +1,7 @@
 package io.sparktensors.spark.functions;
 
+import io.sparktensors.errors.TensorErrors;
+
 import io.sparktensors.format.DType;
 import java.util.Arrays;
 import java.util.List;
@@ -93,7 +95,7 @@ abstract class TensorExpression extends Expression implements CodegenFallback, j
     String code = ((UTF8String) value).toString();
     DType d = DType.fromCode(code);
     if (d == null) {
-      throw new IllegalArgumentException(name() + ": unknown dtype '" + code + "'");
+      throw TensorErrors.function(name(), "unknown dtype '" + code + "'", "Use a safetensors dtype code such as F32 or BF16");
     }
     return d;
   }

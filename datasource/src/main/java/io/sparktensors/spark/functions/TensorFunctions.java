@@ -1,5 +1,7 @@
 package io.sparktensors.spark.functions;
 
+import io.sparktensors.errors.TensorErrors;
+
 import java.util.List;
 import java.util.function.Function;
 import org.apache.spark.sql.Column;
@@ -69,8 +71,8 @@ public final class TensorFunctions {
     return args -> {
       List<Expression> list = CollectionConverters.asJava(args);
       if (list.size() < d.minArgs() || list.size() > d.maxArgs()) {
-        throw new IllegalArgumentException(d.name() + " takes " + (d.minArgs() == d.maxArgs() ? d.minArgs()
-            : d.minArgs() + " or " + d.maxArgs()) + " arguments, not " + list.size() + ": " + d.usage());
+        throw TensorErrors.function(d.name(), d.name() + " takes " + (d.minArgs() == d.maxArgs() ? d.minArgs()
+            : d.minArgs() + " or " + d.maxArgs()) + " arguments, not " + list.size(), d.usage());
       }
       return d.build().apply(list.toArray(new Expression[0]));
     };

@@ -1,5 +1,7 @@
 package io.sparktensors.spark.functions;
 
+import io.sparktensors.errors.TensorErrors;
+
 import io.sparktensors.analysis.TensorValues;
 import io.sparktensors.format.DType;
 import org.apache.spark.sql.catalyst.expressions.Expression;
@@ -43,15 +45,14 @@ final class TensorRows extends TensorExpression {
     ArrayData shape = (ArrayData) v[2];
     long start = ((Number) v[3]).longValue();
     if (shape.numElements() != 2) {
-      throw new IllegalArgumentException("tensor_rows: the tensor must be 2-D, its shape has "
-          + shape.numElements() + " dimensions");
+      throw TensorErrors.function("tensor_rows", "the tensor must be 2-D, its shape has "
+          + shape.numElements() + " dimensions", null);
     }
     long width = shape.getLong(1);
     float[] values = TensorValues.toFloats(data, dtype);
     int per = (int) width * (dtype == DType.C64 ? 2 : 1);
     if (per == 0 ? values.length != 0 : values.length % per != 0) {
-      throw new IllegalArgumentException("tensor_rows: " + values.length + " values are not whole rows of "
-          + width);
+      throw TensorErrors.function("tensor_rows", values.length + " values are not whole rows of " + width, null);
     }
     int rows = per == 0 ? 0 : values.length / per;
     Object[] out = new Object[rows];

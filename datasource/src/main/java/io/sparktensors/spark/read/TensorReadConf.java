@@ -2,14 +2,15 @@ package io.sparktensors.spark.read;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.checkpoint.ChunkPlanner;
+import io.sparktensors.errors.TensorErrors;
 import io.sparktensors.checkpoint.CheckpointFormat;
 import io.sparktensors.checkpoint.ScanOptions;
 import io.sparktensors.format.ReadLimits;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Locale;
-import org.apache.spark.network.util.JavaUtils;
 import org.apache.spark.sql.internal.SQLConf;
 import org.apache.spark.sql.util.CaseInsensitiveStringMap;
 
@@ -77,13 +78,12 @@ public record TensorReadConf(List<String> paths, CheckpointFormat format, long m
           return list;
         }
       } catch (java.io.IOException e) {
-        throw new IllegalArgumentException("Cannot read the option 'paths': " + e.getMessage(), e);
+        throw TensorErrors.badOption("paths", many, "give a JSON list of paths", e);
       }
     }
     String one = options.get("path");
     if (one == null || one.isEmpty()) {
-      throw new IllegalArgumentException(
-          "No path given: use spark.read.format(\"safetensors\").load(path) or OPTIONS (path '...').");
+      throw TensorErrors.missing("path", "Use spark.read.format(\"safetensors\").load(path) or OPTIONS (path '...')");
     }
     return List.of(one);
   }
@@ -95,10 +95,9 @@ public record TensorReadConf(List<String> paths, CheckpointFormat format, long m
     }
     long value;
     try {
-      value = JavaUtils.byteStringAsBytes(text.trim());
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException("Cannot read the option " + key + "='" + text
-          + "': give bytes, or a size such as 64m or 1g.", e);
+      value = ByteSizes.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw TensorErrors.badOption(key, text, "give bytes, or a size such as 64m or 1GB (see ByteSizes)", e);
     }
     return inRange(key, text, value, min, max);
   }
@@ -111,14 +110,13 @@ public record TensorReadConf(List<String> paths, CheckpointFormat format, long m
     try {
       return inRange(key, text, Long.parseLong(text.trim()), min, max);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("Cannot read the option " + key + "='" + text + "': not a number.", e);
+      throw TensorErrors.badOption(key, text, "not a number", e);
     }
   }
 
   private static long inRange(String key, String text, long value, long min, long max) {
     if (value < min || value > max) {
-      throw new IllegalArgumentException("Cannot use the option " + key + "='" + text + "': it must lie between "
-          + min + " and " + max + ".");
+      throw TensorErrors.badOption(key, text, "it must lie between " + min + " and " + max);
     }
     return value;
   }
@@ -131,8 +129,7 @@ public record TensorReadConf(List<String> paths, CheckpointFormat format, long m
     return switch (text.trim().toLowerCase(Locale.ROOT)) {
       case "true" -> true;
       case "false" -> false;
-      default -> throw new IllegalArgumentException("Cannot read the option " + key + "='" + text
-          + "': use true or false.");
+      default -> throw TensorErrors.badOption(key, text, "use true or false");
     };
   }
 }

@@ -1,5 +1,9 @@
 package io.sparktensors.spark.write;
 
+import io.sparktensors.errors.WriteErrors;
+
+import io.sparktensors.errors.TensorErrors;
+
 import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.checkpoint.ShardPlanner;
 import io.sparktensors.format.FloatConversion;
@@ -25,7 +29,7 @@ public record TensorWriteConf(String path, long maxShardSize, String filePrefix,
     lower.putAll(options);
     String path = lower.get("path");
     if (path == null || path.isEmpty()) {
-      throw new IllegalArgumentException("No path given: use df.write.format(\"safetensors\").save(path)");
+      throw TensorErrors.missing("path", "Use df.write.format(\"safetensors\").save(path)");
     }
     long maxShardSize = ByteSizes.parse(lower.getOrDefault(TensorWriteOptions.MAX_SHARD_SIZE, "5GB"));
     String prefix = ShardPlanner.checkPrefix(lower.getOrDefault(TensorWriteOptions.FILE_PREFIX, "model"));
@@ -41,7 +45,7 @@ public record TensorWriteConf(String path, long maxShardSize, String filePrefix,
     if (dtypeText != null) {
       dtype = DType.fromCode(dtypeText.trim().toUpperCase(Locale.ROOT));
       if (dtype == null || !FloatConversion.isTarget(dtype)) {
-        throw new IllegalArgumentException("Cannot convert to dtype '" + dtypeText + "': use F32, F16 or BF16.");
+        throw WriteErrors.badTargetDtype(dtypeText);
       }
     }
     return new TensorWriteConf(path, maxShardSize, prefix, metadata, dtype);
