@@ -95,6 +95,24 @@ class ArchitectureTest {
   }
 
   @Test
+  void everyPackageSaysWhatLivesThereAndWhatItMayImport() throws IOException {
+    List<String> missing = new ArrayList<>();
+    try (Stream<Path> dirs = Files.walk(MAIN)) {
+      for (Path d : dirs.filter(Files::isDirectory).toList()) {
+        boolean hasSources;
+        try (Stream<Path> files = Files.list(d)) {
+          hasSources = files.anyMatch(f -> f.toString().endsWith(".java"));
+        }
+        Path info = d.resolve("package-info.java");
+        if (hasSources && !(Files.exists(info) && Files.readString(info).contains("May import"))) {
+          missing.add(d.toString());
+        }
+      }
+    }
+    assertEquals(List.of(), missing, "packages without a package-info.java that says what they may import");
+  }
+
+  @Test
   void theCheckRecognisesEveryWayOfNamingAPackage() throws IOException {
     Path probe = Files.createTempFile("Probe", ".java");
     try {

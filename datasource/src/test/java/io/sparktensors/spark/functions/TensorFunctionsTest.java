@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparktensors.format.DType;
+import io.sparktensors.testing.SparkTestBase;
 import io.sparktensors.testing.SparkSessions;
 import io.sparktensors.testing.TestCheckpoints;
 import io.sparktensors.testing.TestCheckpoints.Tensor;
@@ -22,13 +23,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The tensor SQL functions on real reads of files holding values chosen to catch decoding mistakes. */
-class TensorFunctionsTest {
-  private static SparkSession spark;
+class TensorFunctionsTest extends SparkTestBase {
   @TempDir static Path dir;
 
   @BeforeAll
   static void start() throws Exception {
-    spark = SparkSessions.local("TensorFunctionsTest");
     TensorFunctions.register(spark);
     TestCheckpoints.write(dir.resolve("values.safetensors"), Map.of(), List.of(
         new Tensor("f32", DType.F32, new long[] {6}, le(4, b -> {
@@ -51,11 +50,6 @@ class TensorFunctionsTest {
             b.putFloat(i);
           }
         }))));
-  }
-
-  @AfterAll
-  static void stop() {
-    spark.stop();
   }
 
   private interface Fill {

@@ -6,6 +6,7 @@ import io.sparktensors.spark.reshard.CheckpointReshard;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparktensors.testing.SparkTestBase;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.SparkSessions;
 import java.nio.file.Path;
@@ -29,24 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * its own source and by {@code format("tensors")}, in small chunks so decoders start mid-tensor, and
  * converted to safetensors by the re-shard job, with every tensor's SHA-256 as expected.
  */
-class FormatSourcesTest {
-  private static SparkSession spark;
+class FormatSourcesTest extends SparkTestBase {
   @TempDir Path dir;
-
-  @BeforeAll
-  static void start() {
-    spark = SparkSessions.local("FormatSourcesTest");
-  }
-
-  @AfterAll
-  static void stop() {
-    spark.stop();
-  }
-
-  @AfterEach
-  void noArrowMemoryLeft() {
-    assertEquals(0, Allocators.allocatedBytes(), "every reader closed its Arrow memory");
-  }
 
   /** Reference folder, the path to read in it, its format, and the tied names its reader drops. */
   static Stream<Arguments> references() {

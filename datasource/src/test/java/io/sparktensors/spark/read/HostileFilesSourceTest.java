@@ -9,6 +9,7 @@ import io.sparktensors.format.pytorch.TorchBytes;
 import io.sparktensors.format.pytorch.TorchBytes.Member;
 import io.sparktensors.format.pytorch.TorchBytes.Pickle;
 import io.sparktensors.format.DType;
+import io.sparktensors.testing.SparkTestBase;
 import io.sparktensors.testing.SparkSessions;
 import io.sparktensors.testing.TestCheckpoints;
 import java.nio.charset.StandardCharsets;
@@ -28,14 +29,12 @@ import org.junit.jupiter.api.io.TempDir;
  * project's error naming the file and the fault, or is skipped under ignoreCorruptFiles, and the session
  * keeps working. Nothing outside the folder is touched.
  */
-class HostileFilesSourceTest {
-  private static SparkSession spark;
+class HostileFilesSourceTest extends SparkTestBase {
   @TempDir static Path dir;
   private static Path secret;
 
   @BeforeAll
   static void start() throws Exception {
-    spark = SparkSessions.local("HostileFilesSourceTest");
     Path folder = Files.createDirectories(dir.resolve("checkpoint"));
     secret = Files.write(dir.resolve("secret.bin"), new byte[64]);
     TestCheckpoints.write(folder.resolve("good.safetensors"), Map.of(),
@@ -49,11 +48,6 @@ class HostileFilesSourceTest {
         java.util.Arrays.copyOf(Files.readAllBytes(folder.resolve("good.safetensors")), 40));
     Files.write(folder.resolve("escape.onnx"), onnxWithExternalData("../secret.bin"));
     Files.write(folder.resolve("bad.gguf"), "GGUF\u0001\0\0\0".getBytes(StandardCharsets.ISO_8859_1));
-  }
-
-  @AfterAll
-  static void stop() {
-    spark.stop();
   }
 
   /** A model whose one initializer's external data lies outside the model's folder. */

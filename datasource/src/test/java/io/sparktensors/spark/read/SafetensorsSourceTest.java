@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparktensors.format.DType;
+import io.sparktensors.testing.SparkTestBase;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.Hashes;
 import io.sparktensors.testing.Outputs;
@@ -35,24 +36,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class SafetensorsSourceTest {
-  private static SparkSession spark;
+class SafetensorsSourceTest extends SparkTestBase {
   @TempDir Path dir;
-
-  @BeforeAll
-  static void start() {
-    spark = SparkSessions.local("SafetensorsSourceTest");
-  }
-
-  @AfterAll
-  static void stop() {
-    spark.stop();
-  }
-
-  @AfterEach
-  void noArrowMemoryLeft() {
-    assertEquals(0, Allocators.allocatedBytes(), "every reader closed its Arrow memory");
-  }
 
   private Dataset<Row> read(String... paths) {
     return spark.read().format("safetensors").load(paths);

@@ -18,6 +18,7 @@ import io.sparktensors.format.safetensors.HeaderReader;
 import io.sparktensors.format.safetensors.SafetensorsHeader;
 import io.sparktensors.format.safetensors.TensorEntry;
 import io.sparktensors.io.LocalInputFile;
+import io.sparktensors.testing.SparkTestBase;
 import io.sparktensors.testing.SparkSessions;
 import io.sparktensors.testing.TestCheckpoints;
 import java.io.IOException;
@@ -36,24 +37,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Faults that show only on executors: a file that changed or vanished between planning and reading. */
-class TensorPartitionReaderTest {
-  private static SparkSession spark;
+class TensorPartitionReaderTest extends SparkTestBase {
   @TempDir Path dir;
-
-  @BeforeAll
-  static void start() {
-    spark = SparkSessions.local("TensorPartitionReaderTest");
-  }
-
-  @AfterAll
-  static void stop() {
-    spark.stop();
-  }
-
-  @AfterEach
-  void noArrowMemoryLeft() {
-    assertEquals(0, Allocators.allocatedBytes());
-  }
 
   /** Plans two files as the driver would, before anything happens to them. */
   private ReadSplit plan(Path... files) throws IOException {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.format.DType;
+import io.sparktensors.testing.SparkTestBase;
 import io.sparktensors.testing.FaultyFileSystem;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.Outputs;
@@ -25,19 +26,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class CheckpointReshardTest {
-  private static SparkSession spark;
+@SparkTestBase.Master("local[2,3]")
+class CheckpointReshardTest extends SparkTestBase {
   @TempDir Path dir;
-
-  @BeforeAll
-  static void start() {
-    spark = SparkSessions.local("CheckpointReshardTest", "local[2,3]");
-  }
-
-  @AfterAll
-  static void stop() {
-    spark.stop();
-  }
 
   private static ReshardOptions shards(String size) {
     return ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse(size));

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparktensors.format.FloatConversion;
 import io.sparktensors.format.DType;
+import io.sparktensors.testing.SparkTestBase;
 import io.sparktensors.testing.FaultyFileSystem;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.Hashes;
@@ -35,24 +36,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class CheckpointWriterTest {
-  private static SparkSession spark;
+@SparkTestBase.Master("local[2,3]")
+class CheckpointWriterTest extends SparkTestBase {
   @TempDir Path dir;
-
-  @BeforeAll
-  static void start() {
-    spark = SparkSessions.local("CheckpointWriterTest", "local[2,3]");
-  }
-
-  @AfterAll
-  static void stop() {
-    spark.stop();
-  }
-
-  @AfterEach
-  void noArrowMemoryLeft() {
-    assertEquals(0, Allocators.allocatedBytes());
-  }
 
   private Dataset<Row> read(Path p) {
     return spark.read().format("safetensors").load(p.toString());
