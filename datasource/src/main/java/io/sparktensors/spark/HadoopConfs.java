@@ -3,7 +3,7 @@ package io.sparktensors.spark;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
-import scala.jdk.javaapi.CollectionConverters;
+import io.sparktensors.spark.compat.ScalaCollections;
 
 /** The Hadoop configuration a read, write or re-shard uses. Driver-only. */
 public final class HadoopConfs {
@@ -12,7 +12,7 @@ public final class HadoopConfs {
   /** As Spark's file sources do: the context's Hadoop settings, then session SQL settings, then the options. */
   public static Configuration of(SparkSession spark, Map<String, String> options) {
     Configuration conf = new Configuration(spark.sparkContext().hadoopConfiguration());
-    CollectionConverters.asJava(spark.conf().getAll()).forEach((k, v) -> {
+    ScalaCollections.asJava(spark.conf().getAll()).forEach((k, v) -> {
       if (v != null) {
         conf.set(k, v);
       }

@@ -9,7 +9,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.datasources.v2.BatchScanExec;
 import org.apache.spark.sql.execution.metric.SQLMetric;
-import scala.jdk.javaapi.CollectionConverters;
+import io.sparktensors.spark.compat.ScalaCollections;
 
 /** Local Spark sessions for tests, and access to a finished query's scan metrics. */
 public final class SparkSessions {
@@ -42,11 +42,11 @@ public final class SparkSessions {
   /** The custom metrics of the single tensor scan in the executed plan of {@code df} (run it first). */
   public static Map<String, Long> scanMetrics(Dataset<Row> df) {
     SparkPlan plan = df.queryExecution().executedPlan();
-    List<SparkPlan> leaves = CollectionConverters.asJava(plan.collectLeaves());
+    List<SparkPlan> leaves = ScalaCollections.asJava(plan.collectLeaves());
     for (SparkPlan leaf : leaves) {
       if (leaf instanceof BatchScanExec scan) {
         Map<String, Long> out = new HashMap<>();
-        Map<String, SQLMetric> metrics = CollectionConverters.asJava(scan.metrics());
+        Map<String, SQLMetric> metrics = ScalaCollections.asJava(scan.metrics());
         metrics.forEach((k, v) -> out.put(k, v.value()));
         return out;
       }

@@ -61,7 +61,7 @@ public final class Demo {
       String[] c = new String[names.length];
       for (int i = 0; i < c.length; i++) {
         Object v = r.get(i);
-        c[i] = v instanceof scala.collection.Seq<?> seq ? scala.jdk.javaapi.CollectionConverters.asJava(seq).toString()
+        c[i] = v instanceof scala.collection.Seq<?> seq ? io.sparktensors.spark.compat.ScalaCollections.asJava(seq).toString()
             : String.valueOf(v);
       }
       cells.add(c);

@@ -31,7 +31,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.vectorized.ArrowColumnVector;
-import scala.jdk.javaapi.CollectionConverters;
+import io.sparktensors.spark.compat.ScalaCollections;
 
 /**
  * {@code spark-tensors bench-read}: makes a synthetic checkpoint (BF16 and F32 tensors in shards) and
@@ -124,7 +124,7 @@ public final class ReadBenchmark {
    * source costs without Spark's conversion of each binary value into a row (two more copies).
    */
   private static long columnarScan(Dataset<Row> df) {
-    SparkPlan scan = CollectionConverters.asJava(df.queryExecution().executedPlan().collectLeaves()).get(0);
+    SparkPlan scan = ScalaCollections.asJava(df.queryExecution().executedPlan().collectLeaves()).get(0);
     return scan.executeColumnar().toJavaRDD().map(batch -> {
       if (batch.numRows() == 0) {
         return 0L;

@@ -134,7 +134,7 @@ class HdfsTest {
 
   /** The input partitions of the single tensor scan in the plan of {@code df}. */
   private static List<InputPartition> scanPartitions(Dataset<Row> df) {
-    for (org.apache.spark.sql.execution.SparkPlan leaf : scala.jdk.javaapi.CollectionConverters.asJava(
+    for (org.apache.spark.sql.execution.SparkPlan leaf : io.sparktensors.spark.compat.ScalaCollections.asJava(
         df.queryExecution().executedPlan().collectLeaves())) {
       if (leaf instanceof org.apache.spark.sql.execution.datasources.v2.BatchScanExec scan) {
         return List.of(scan.batch().planInputPartitions());

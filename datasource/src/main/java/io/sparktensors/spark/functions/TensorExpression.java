@@ -11,16 +11,14 @@ import org.apache.spark.sql.catalyst.expressions.codegen.CodegenContext;
 import org.apache.spark.sql.catalyst.expressions.codegen.CodegenFallback;
 import org.apache.spark.sql.catalyst.expressions.codegen.ExprCode;
 import org.apache.spark.unsafe.types.UTF8String;
-import scala.collection.immutable.IndexedSeq;
-import scala.collection.immutable.Seq;
-import scala.jdk.javaapi.CollectionConverters;
+import io.sparktensors.spark.compat.ScalaCollections;
 
 /**
  * A scalar tensor function: evaluates its arguments, returns null when one is null, and otherwise computes
  * from their values. The per-element work lives in {@link io.sparktensors.analysis}; this class is only
  * the Catalyst plumbing (interpreted: the work per row is a loop over a tensor, not worth generating).
  */
-abstract class TensorExpression extends Expression implements CodegenFallback, java.io.Serializable {
+abstract class TensorExpression extends CatalystExpression implements CodegenFallback, java.io.Serializable {
   private static final long serialVersionUID = 1L;
   private final Expression[] args;
 
@@ -38,8 +36,8 @@ abstract class TensorExpression extends Expression implements CodegenFallback, j
   abstract String name();
 
   @Override
-  public Seq<Expression> children() {
-    return CollectionConverters.asScala(Arrays.asList(args)).toList();
+  public scala.collection.immutable.List<Expression> children() {
+    return ScalaCollections.toScalaList(Arrays.asList(args));
   }
 
   @Override
@@ -65,9 +63,8 @@ abstract class TensorExpression extends Expression implements CodegenFallback, j
   }
 
   @Override
-  public Expression withNewChildrenInternal(IndexedSeq<Expression> newChildren) {
-    List<Expression> list = CollectionConverters.asJava(newChildren);
-    return copy(list.toArray(new Expression[0]));
+  Expression withChildren(List<Expression> newChildren) {
+    return copy(newChildren.toArray(new Expression[0]));
   }
 
   @Override

@@ -12,8 +12,8 @@ import org.apache.spark.sql.catalyst.expressions.Inline;
 import org.apache.spark.sql.catalyst.expressions.Literal;
 import org.apache.spark.sql.functions;
 import scala.Function1;
-import scala.collection.immutable.Seq;
-import scala.jdk.javaapi.CollectionConverters;
+import io.sparktensors.spark.compat.ScalaCollections;
+import io.sparktensors.spark.compat.SparkInternals;
 
 /**
  * The tensor SQL functions, and their DataFrame API. Register them once per session, either with
@@ -57,7 +57,7 @@ public final class TensorFunctions {
 
   /** Registers every tensor function in {@code spark}'s session, as temporary functions (idempotent). */
   public static void register(SparkSession spark) {
-    var registry = ((org.apache.spark.sql.classic.SparkSession) spark).sessionState().functionRegistry();
+    var registry = SparkInternals.functionRegistry(spark);
     for (Definition d : DEFINITIONS) {
       registry.createOrReplaceTempFunction(d.name(), builder(d), "java_udf");
     }
@@ -67,15 +67,21 @@ public final class TensorFunctions {
     return new ExpressionInfo(TensorFunctions.class.getName(), null, d.name(), d.usage(), "");
   }
 
-  static Function1<Seq<Expression>, Expression> builder(Definition d) {
-    return args -> {
-      List<Expression> list = CollectionConverters.asJava(args);
+  /**
+   * The builder Spark calls with the arguments: a {@code Seq} of Scala 2.12 ({@code scala.collection.Seq}) or
+   * 2.13 ({@code scala.collection.immutable.Seq}), the same class after erasure.
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  static <S> Function1<S, Expression> builder(Definition d) {
+    Function1<scala.collection.Seq<Expression>, Expression> f = args -> {
+      List<Expression> list = ScalaCollections.asJava(args);
       if (list.size() < d.minArgs() || list.size() > d.maxArgs()) {
         throw TensorErrors.function(d.name(), d.name() + " takes " + (d.minArgs() == d.maxArgs() ? d.minArgs()
             : d.minArgs() + " or " + d.maxArgs()) + " arguments, not " + list.size(), d.usage());
       }
       return d.build().apply(list.toArray(new Expression[0]));
     };
+    return (Function1) f;
   }
 
   public static Column tensorToArray(Column data, Column dtype) {

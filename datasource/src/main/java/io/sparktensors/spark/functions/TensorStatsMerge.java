@@ -13,16 +13,14 @@ import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.aggregate.ImperativeAggregate;
 import org.apache.spark.sql.catalyst.expressions.aggregate.TypedImperativeAggregate;
 import org.apache.spark.sql.types.DataType;
-import scala.collection.immutable.IndexedSeq;
-import scala.collection.immutable.Seq;
-import scala.jdk.javaapi.CollectionConverters;
+import io.sparktensors.spark.compat.ScalaCollections;
 
 /**
  * {@code tensor_stats_merge(stats)}: an aggregate that merges {@code tensor_stats} of chunks into the
  * statistics of whole tensors, exactly (parallel variance merge), in any order:
  * {@code SELECT name, tensor_stats_merge(tensor_stats(data, dtype)) FROM t GROUP BY name}.
  */
-final class TensorStatsMerge extends TypedImperativeAggregate<TensorStats> implements java.io.Serializable {
+final class TensorStatsMerge extends CatalystAggregate<TensorStats> implements java.io.Serializable {
   private static final long serialVersionUID = 1L;
   private final Expression child;
   private final int mutableOffset;
@@ -109,13 +107,13 @@ final class TensorStatsMerge extends TypedImperativeAggregate<TensorStats> imple
   }
 
   @Override
-  public Seq<Expression> children() {
-    return CollectionConverters.asScala(List.of(child)).toList();
+  public scala.collection.immutable.List<Expression> children() {
+    return ScalaCollections.toScalaList(List.of(child));
   }
 
   @Override
-  public Expression withNewChildrenInternal(IndexedSeq<Expression> newChildren) {
-    return new TensorStatsMerge(newChildren.apply(0), mutableOffset, inputOffset);
+  Expression withChildren(List<Expression> newChildren) {
+    return new TensorStatsMerge(newChildren.get(0), mutableOffset, inputOffset);
   }
 
   @Override

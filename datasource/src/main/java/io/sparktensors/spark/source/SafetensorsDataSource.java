@@ -12,7 +12,7 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.sources.BaseRelation;
 import org.apache.spark.sql.sources.CreatableRelationProvider;
 import org.apache.spark.sql.types.StructType;
-import scala.jdk.javaapi.CollectionConverters;
+import io.sparktensors.spark.compat.ScalaCollections;
 
 /**
  * {@code spark.read.format("safetensors")}: safetensors files, folders, globs and Hugging Face checkpoint
@@ -40,7 +40,7 @@ public class SafetensorsDataSource extends TensorSource implements CreatableRela
   @Override
   public BaseRelation createRelation(SQLContext sqlContext, SaveMode mode,
       scala.collection.immutable.Map<String, String> parameters, Dataset<Row> data) {
-    CheckpointWriteJob.write(sqlContext.sparkSession(), mode, CollectionConverters.asJava(parameters), data);
+    CheckpointWriteJob.write(sqlContext.sparkSession(), mode, ScalaCollections.asJava(parameters), data);
     StructType schema = data.schema();
     return new BaseRelation() {
       @Override

@@ -19,7 +19,8 @@ import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.plans.logical.Project;
 import org.apache.spark.sql.execution.datasources.v2.DataSourceV2ScanRelation;
-import scala.jdk.javaapi.CollectionConverters;
+import io.sparktensors.spark.compat.ScalaCollections;
+import io.sparktensors.spark.compat.SparkInternals;
 
 /**
  * The writer's fast path. When the DataFrame to write is a plain scan of a tensor source (columns selected
@@ -32,7 +33,7 @@ final class DirectScanWrite {
 
   /** The tensor scan the DataFrame is, or null when it is anything more. */
   static PlannedTensorScan scanOf(Dataset<Row> data) {
-    LogicalPlan plan = ((org.apache.spark.sql.classic.Dataset<Row>) data).queryExecution().optimizedPlan();
+    LogicalPlan plan = SparkInternals.queryExecution(data).optimizedPlan();
     while (plan instanceof Project project && onlyAttributes(project)) {
       plan = project.child();
     }
@@ -44,7 +45,7 @@ final class DirectScanWrite {
   }
 
   private static boolean onlyAttributes(Project project) {
-    for (NamedExpression e : CollectionConverters.asJava(project.projectList())) {
+    for (NamedExpression e : ScalaCollections.asJava(project.projectList())) {
       if (!(e instanceof Attribute)) {
         return false;
       }

@@ -103,7 +103,7 @@ class SafetensorsSourceTest extends SparkTestBase {
         assertEquals(t.get("sha256").asText(), Hashes.sha256(got.get(r.getString(0))), where);
         Map<String, String> meta = new TreeMap<>();
         expected.get("metadata").fields().forEachRemaining(e -> meta.put(e.getKey(), e.getValue().asText()));
-        assertEquals(meta, new TreeMap<>(scala.jdk.javaapi.CollectionConverters.asJava(r.<String, String>getMap(3))),
+        assertEquals(meta, new TreeMap<>(io.sparktensors.spark.compat.ScalaCollections.asJava(r.<String, String>getMap(3))),
             where);
         try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "r")) {
           byte[] data = (byte[]) r.get(5);
@@ -221,7 +221,7 @@ class SafetensorsSourceTest extends SparkTestBase {
     assertEquals(List.of("a", "b", "c"), List.copyOf(got.keySet()));
     assertArrayEquals(c.data(), got.get("c"));
     Row meta = read(dir.toString()).select("file_metadata").first();
-    assertEquals(Map.of("format", "pt"), scala.jdk.javaapi.CollectionConverters.asJava(meta.getMap(0)));
+    assertEquals(Map.of("format", "pt"), io.sparktensors.spark.compat.ScalaCollections.asJava(meta.getMap(0)));
     // The index file itself can be named, or matched by a glob together with its shards.
     assertEquals(3, read(dir.resolve("model.safetensors.index.json").toString()).count());
     assertEquals(3, read(dir + "/model*").count());
