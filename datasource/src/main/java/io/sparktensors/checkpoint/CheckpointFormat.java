@@ -107,6 +107,31 @@ public enum CheckpointFormat {
     return null;
   }
 
+  /** Bytes to read from a file's start for {@link #sniff}. */
+  public static final int SNIFF_BYTES = 16;
+
+  /**
+   * The format a file's first bytes mark, for names that mark none ({@code last.ckpt}, {@code weights}):
+   * safetensors (a plausible header length, then '{'), GGUF (its magic), Keras (the HDF5 signature), PyTorch (a
+   * zip archive or a leading pickle); null for anything else (ONNX and TensorFlow files have no magic).
+   */
+  public static CheckpointFormat sniff(byte[] start) {
+    for (CheckpointFormat f : List.of(SAFETENSORS, GGUF, KERAS, PYTORCH)) {
+      if (f.reader(false).recognizes(start)) {
+        return f;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether this format's file names are shared with other files, so that a folder's files of it are told by
+   * their first bytes: a {@code .bin} may be a PyTorch checkpoint or an ONNX model's external data.
+   */
+  public boolean namesAreAmbiguous() {
+    return this == PYTORCH;
+  }
+
   /** Whether {@code fileName} is a data file or an index of any format. */
   public static boolean isTensorFile(String fileName) {
     return detect(fileName) != null;

@@ -222,11 +222,26 @@ public final class ScanPlanner {
         } else if (isIndex(entry.name())) {
           expandIndex(entry, store.list(store.parent(entry.path())), formatOf(entry.name()), out);
         } else if (matches.size() == 1 || options.format() != null || CheckpointFormat.detect(entry.name()) != null) {
-          out.putIfAbsent(entry.path(), new Candidate(entry, formatOf(entry.name()), null));
+          out.putIfAbsent(entry.path(), new Candidate(entry, formatOf(entry), null));
         }
       }
     }
     return new ArrayList<>(out.values());
+  }
+
+  /**
+   * The scan's format; or, reading any format, the one the name marks, else the one the first bytes mark
+   * ({@code last.ckpt} is a PyTorch file).
+   */
+  private CheckpointFormat formatOf(FileEntry file) throws IOException {
+    if (options.format() == null && CheckpointFormat.detect(file.name()) == null) {
+      CheckpointFormat sniffed = CheckpointFormat.sniff(start(file, CheckpointFormat.SNIFF_BYTES));
+      if (sniffed == null) {
+        throw TensorErrors.unknownFormat(file.name());
+      }
+      return sniffed;
+    }
+    return formatOf(file.name());
   }
 
   /** The scan's format, or the one the name marks when the scan reads any format. */
@@ -278,7 +293,7 @@ public final class ScanPlanner {
         expandIndex(index, children, format, out);
         return;
       }
-      if (options.format() == null) { // only now, with no index to go by, tell ambiguous names by their bytes
+      if (options.format() == null && format.namesAreAmbiguous()) { // no index to go by: tell them by their bytes
         List<FileEntry> ofFormat = new ArrayList<>();
         for (FileEntry f : tensorFiles) {
           if (recognizes(f, format.reader(options.dequantize()))) {
@@ -300,7 +315,35 @@ public final class ScanPlanner {
         return;
       }
     }
+    if (options.format() == null && addSniffed(children, out)) {
+      return;
+    }
     throw TensorErrors.emptyFolder(folder.path(), options.format() == null ? null : options.format().shortName());
+  }
+
+  /** Most files of a folder whose names mark no format that are told by their first bytes. */
+  private static final int MAX_SNIFFED_FILES = 64;
+
+  /**
+   * A folder with no file any format's name marks: its files told by their first bytes ({@code last.ckpt},
+   * {@code weights}), at most {@value #MAX_SNIFFED_FILES} of them, one small read each. Returns whether any was.
+   */
+  private boolean addSniffed(List<FileEntry> children, Map<String, Candidate> out) throws IOException {
+    int sniffed = 0;
+    boolean found = false;
+    for (FileEntry child : children) {
+      String name = child.name();
+      if (!child.isFile() || name.startsWith(".") || name.startsWith("_") || child.length() < 4
+          || CheckpointFormat.detect(name) != null || sniffed++ >= MAX_SNIFFED_FILES) {
+        continue;
+      }
+      CheckpointFormat format = CheckpointFormat.sniff(start(child, CheckpointFormat.SNIFF_BYTES));
+      if (format != null) {
+        out.putIfAbsent(child.path(), new Candidate(child, format, null));
+        found = true;
+      }
+    }
+    return found;
   }
 
   /**
@@ -309,14 +352,16 @@ public final class ScanPlanner {
    */
   private boolean recognizes(FileEntry file, FormatReader reader) throws IOException {
     int wanted = reader.recognitionBytes();
-    if (wanted == 0) {
-      return true;
-    }
+    return wanted == 0 || reader.recognizes(start(file, wanted));
+  }
+
+  /** The first bytes of a file (fewer when it is shorter). */
+  private byte[] start(FileEntry file, int wanted) throws IOException {
     byte[] start = new byte[(int) Math.min(wanted, file.length())];
     try (SeekableInput in = store.open(file).open(ReadPolicy.RANDOM)) {
       in.readFully(0, start, 0, start.length);
     }
-    return reader.recognizes(start);
+    return start;
   }
 
   private void expandIndex(FileEntry indexEntry, List<FileEntry> siblings, CheckpointFormat format,

@@ -139,6 +139,40 @@ class ScanPlannerTest {
   }
 
   @Test
+  void filesWhoseNamesMarkNoFormatAreToldByTheirFirstBytes() throws IOException {
+    Path odd = dir.resolve("odd");
+    Files.createDirectories(odd);
+    Files.copy(sharded.resolve("model-00001-of-00002.safetensors"), odd.resolve("last.ckpt"));
+    Files.write(odd.resolve("notes"), "not a checkpoint".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    List<ListedFile> folder = new ScanPlanner(List.of(odd.toString()), options(), local).listings();
+    assertEquals(1, folder.size(), "the folder's one checkpoint, told by its bytes");
+    assertEquals(CheckpointFormat.SAFETENSORS, folder.get(0).format());
+    assertEquals(2, folder.get(0).listing().tensors().size());
+    List<ListedFile> named = new ScanPlanner(List.of(odd.resolve("last.ckpt").toString()), options(), local)
+        .listings();
+    assertEquals(CheckpointFormat.SAFETENSORS, named.get(0).format());
+    IOException e = assertThrows(IOException.class,
+        () -> new ScanPlanner(List.of(odd.resolve("notes").toString()), options(), local).listings());
+    assertTrue(e.getMessage().contains("Cannot tell the format of 'notes'"), e.getMessage());
+  }
+
+  @Test
+  void sniffingTellsEveryFormatWithAMagic() {
+    byte[] safetensors = new byte[16];
+    safetensors[0] = 42;
+    safetensors[8] = '{';
+    assertEquals(CheckpointFormat.SAFETENSORS, CheckpointFormat.sniff(safetensors));
+    assertEquals(CheckpointFormat.GGUF, CheckpointFormat.sniff("GGUF\3\0\0\0....".getBytes(
+        java.nio.charset.StandardCharsets.ISO_8859_1)));
+    assertEquals(CheckpointFormat.KERAS, CheckpointFormat.sniff(new byte[] {(byte) 0x89, 'H', 'D', 'F', '\r', '\n',
+        0x1a, '\n', 0, 0}));
+    assertEquals(CheckpointFormat.PYTORCH, CheckpointFormat.sniff(new byte[] {'P', 'K', 3, 4, 0, 0}));
+    assertEquals(CheckpointFormat.PYTORCH, CheckpointFormat.sniff(new byte[] {(byte) 0x80, 2, ']', 'q'}));
+    assertEquals(null, CheckpointFormat.sniff("{\"weight_map\": {}}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    assertEquals(null, CheckpointFormat.sniff(new byte[0]));
+  }
+
+  @Test
   void splitsPreferTheHostsHoldingMostOfTheirBytes() throws IOException {
     Path big = TestCheckpoints.write(dir.resolve("big.safetensors"), null, List.of(
         TestCheckpoints.random("a", DType.U8, new long[] {1000}, 6),

@@ -57,6 +57,16 @@ public final class GgufReader implements FormatReader {
   }
 
   @Override
+  public int recognitionBytes() {
+    return 4;
+  }
+
+  @Override
+  public boolean recognizes(byte[] start) {
+    return start.length >= 4 && io.sparktensors.format.LittleEndian.getInt(start, 0) == MAGIC;
+  }
+
+  @Override
   public String name() {
     return NAME;
   }

@@ -33,6 +33,12 @@ import java.util.Arrays;
 final class HdfStorage implements HdfBackingStorage {
   /** The HDF5 signature may sit at 0, 512, 1024, 2048, ... (after a user block). */
   private static final byte[] SIGNATURE = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+
+  /** Whether {@code start} begins with the HDF5 signature (at offset 0, where h5py writes it). */
+  static boolean hasSignature(byte[] start) {
+    return start.length >= SIGNATURE.length
+        && java.util.Arrays.equals(start, 0, SIGNATURE.length, SIGNATURE, 0, SIGNATURE.length);
+  }
   private static final long FIRST_USER_BLOCK = 512;
   /** Enough for every superblock version with 8-byte offsets and lengths. */
   private static final int SUPERBLOCK_READ_BYTES = 256;

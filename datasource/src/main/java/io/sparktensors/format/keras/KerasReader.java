@@ -76,6 +76,17 @@ public final class KerasReader implements FormatReader {
   private static final String WEIGHT_NAMES = "weight_names";
 
   @Override
+  public int recognitionBytes() {
+    return 8;
+  }
+
+  /** The HDF5 signature (Keras 2 and 3 weights files); a {@code .keras} archive is told by its name. */
+  @Override
+  public boolean recognizes(byte[] start) {
+    return HdfStorage.hasSignature(start);
+  }
+
+  @Override
   public String name() {
     return NAME;
   }

@@ -19,6 +19,21 @@ public final class SafetensorsReader implements FormatReader {
   public record Listed(TensorListing listing, long bytesRead, int reads) {}
 
   @Override
+  public int recognitionBytes() {
+    return 9;
+  }
+
+  /** An 8-byte little-endian header length of a plausible size, then the header's opening brace. */
+  @Override
+  public boolean recognizes(byte[] start) {
+    if (start.length < 9) {
+      return false;
+    }
+    long headerLength = io.sparktensors.format.LittleEndian.getLong(start, 0);
+    return headerLength >= 2 && headerLength <= Integer.MAX_VALUE && start[8] == '{';
+  }
+
+  @Override
   public String name() {
     return NAME;
   }
