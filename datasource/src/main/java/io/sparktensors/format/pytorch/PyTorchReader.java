@@ -419,6 +419,9 @@ public final class PyTorchReader implements FormatReader {
     public Object load(Tuple pid, long offset) throws MalformedTensorFileException {
       List<Object> items = pid.items;
       String at = "the persistent id at pickle offset " + offset;
+      if (items.size() == 4 && "module".equals(items.get(0)) && items.get(1) instanceof Pickled.Symbol cls) {
+        return cls; // torch before 1.6 pickled a module's class with its source: the class is all that is kept
+      }
       if (items.size() != (legacy ? 6 : 5) || !"storage".equals(items.get(0))) {
         throw fault(location, at + " is not a storage reference of torch.save. Save a state_dict of tensors.");
       }

@@ -439,6 +439,9 @@ final class RestrictedUnpickler {
       o.state = state; // recorded, never applied: what it means is read afterwards, by TensorPaths
       return;
     }
+    if (target instanceof Tensor) {
+      return; // a parameter's state in torch before 1.0 (requires_grad, hooks): not part of its values
+    }
     // An OrderedDict's attributes (a state_dict's _metadata): attributes, never items, so they are dropped.
     boolean attributes = state == null || state instanceof PyDict
         || state instanceof Tuple t && t.items.size() == 2 && t.items.stream().allMatch(
