@@ -75,7 +75,9 @@ def main():
         write("protocol%d" % protocol, "state.pt", sd, sd, pickle_protocol=protocol)
     m = model()
     write("module", "model.pt", m, m.state_dict())
+    write("module4", "model.pt", m, m.state_dict(), pickle_protocol=4)  # sets as EMPTY_SET + ADDITEMS
     net = nn.Linear(2, 2)
+    np.random.seed(1234)
     arr = np.arange(6, dtype=np.float32).reshape(2, 3)
     ckpt = {"state_dict": net.state_dict(), "epoch": 3, "rng": np.random.get_state(), "np_array": arr}
     expected = {"state_dict." + k: v for k, v in net.state_dict().items()}

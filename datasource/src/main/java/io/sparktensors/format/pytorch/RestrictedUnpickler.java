@@ -35,7 +35,7 @@ import java.util.Map;
  * functions; {@link TensorPaths} reads modules and numpy arrays out of the symbolic objects afterwards.
  *
  * <p>Bounded: open MARKs at most {@code maxNesting}, the stack at most {@link #MAX_STACK} values, the memo at
- * most {@link #MAX_MEMO} entries, and every string, bytes and frame no longer than the bytes left in the
+ * most {@link #MAX_MEMO} entries (fewer under a low {@code maxTensors}), and every string, bytes and frame no longer than the bytes left in the
  * pickle's window (itself at most {@code maxHeaderBytes}). The machine is a loop over opcodes with no
  * recursion.
  */
@@ -45,8 +45,13 @@ final class RestrictedUnpickler {
    * pickles stay far below this.
    */
   static final int MAX_STACK = 1 << 20;
-  /** Most memo entries; a tensor takes about a dozen, so this allows millions of tensors. */
+  /**
+   * Most memo entries; a tensor takes about a dozen, so this allows millions of tensors. Fewer when the read
+   * option maxTensors is lower: {@link #MEMO_PER_TENSOR} per tensor allowed, and {@link #MEMO_BASE} more.
+   */
   static final int MAX_MEMO = 1 << 25;
+  static final int MEMO_PER_TENSOR = 64;
+  static final int MEMO_BASE = 1 << 16;
   /** Longest module or attribute name in a GLOBAL. */
   private static final int MAX_GLOBAL_NAME = 256;
   /** Longest LONG1/LONG4 integer, in bytes; torch writes at most 10 (the legacy magic number). */
@@ -67,6 +72,7 @@ final class RestrictedUnpickler {
   private final int[] marks;
   private int markDepth;
   private final Map<Long, Object> memo = new HashMap<>();
+  private final long maxMemo;
   private long opcodeOffset;
 
   private RestrictedUnpickler(PickleInput in, ReadLimits limits, PersistentLoader loader, boolean symbolic) {
@@ -74,6 +80,7 @@ final class RestrictedUnpickler {
     this.limits = limits;
     this.loader = loader;
     this.symbolic = symbolic;
+    this.maxMemo = Math.min(MAX_MEMO, MEMO_BASE + (long) MEMO_PER_TENSOR * limits.maxTensors());
     this.marks = new int[limits.maxNesting()];
   }
 
@@ -551,8 +558,9 @@ final class RestrictedUnpickler {
   }
 
   private void memoPut(long index) throws MalformedTensorFileException {
-    if (memo.size() >= MAX_MEMO && !memo.containsKey(index)) {
-      throw fault("its memo grows past " + MAX_MEMO + " entries");
+    if (memo.size() >= maxMemo && !memo.containsKey(index)) {
+      throw fault("its memo grows past " + maxMemo + " entries. If the file is trusted, raise the read option"
+          + " maxTensors");
     }
     memo.put(index, peek());
   }

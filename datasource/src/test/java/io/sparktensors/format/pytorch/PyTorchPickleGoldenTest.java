@@ -62,9 +62,10 @@ class PyTorchPickleGoldenTest {
         Fixtures.expected(golden("protocol" + protocol)), Set.of());
   }
 
-  @Test
-  void aWholeModuleListsItsStateDictInOrder() throws IOException {
-    TensorListing listing = listGolden("module", "model.pt");
+  @ParameterizedTest
+  @ValueSource(strings = {"module", "module4"})
+  void aWholeModuleListsItsStateDictInOrder(String folder) throws IOException {
+    TensorListing listing = listGolden(folder, "model.pt");
     assertEquals(List.of("0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
         "1.num_batches_tracked", "2.1.weight"), names(listing), "state_dict() order; no non-persistent buffer");
     assertFalse(names(listing).contains("1.scratch"));
