@@ -88,6 +88,21 @@ def main():
              "u32": np.arange(3, dtype=np.uint32), "f": np.float64(1.5)}
     write("numpy4", "numpy.pt", ckpt4, {"le": arr, "be": arr.astype(">i4"), "fortran": ckpt4["fortran"]},
           pickle_protocol=4)
+    # DCP's .metadata: a bare protocol 4 pickle of dataclasses (NEWOBJ + BUILD), read symbolically.
+    import shutil
+    import warnings
+    import torch.distributed.checkpoint as dcp
+    import tempfile
+    with tempfile.TemporaryDirectory() as out, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "assuming the intent is to save in a single process"
+        dcp.save({"w": arr_t(), "b": torch.ones(2, dtype=torch.int64), "step": 3}, checkpoint_id=out)
+        os.makedirs("dcp", exist_ok=True)
+        # Only the pickle is kept, under a name that is not a dotfile (Maven does not copy those).
+        shutil.copyfile(os.path.join(out, ".metadata"), os.path.join("dcp", "metadata.pkl"))
+
+
+def arr_t():
+    return torch.arange(6, dtype=torch.float32).reshape(2, 3)
 
 
 if __name__ == "__main__":

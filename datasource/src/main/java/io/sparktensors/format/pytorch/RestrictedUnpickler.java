@@ -459,8 +459,11 @@ final class RestrictedUnpickler {
   }
 
   private void put(PyDict d, Object key, Object value) throws MalformedTensorFileException {
-    if (!(key == null || key instanceof String || key instanceof Long || key instanceof Boolean
-        || key instanceof Double || key instanceof BigInteger)) {
+    boolean scalar = key == null || key instanceof String || key instanceof Long || key instanceof Boolean
+        || key instanceof Double || key instanceof BigInteger;
+    // Symbolic records as keys (DCP's MetadataIndex, tuples) are kept by identity: they are never hashed
+    // by content, so no key can drive a walk of its contents.
+    if (!scalar && !(symbolic && (key instanceof PyObject || key instanceof Tuple))) {
       throw fault("a dict key is " + describe(key) + "; only string and number keys are read");
     }
     d.items.put(key, value);

@@ -239,12 +239,14 @@ final class TensorPaths {
     return out;
   }
 
-  /** A dict key as a path segment, as Python's str() shows it. */
+  /** A dict key as a path segment, as Python's str() shows it; a record key by its type. */
   private static String segment(Object key) {
     if (key == null) {
       return "None";
     } else if (key instanceof Boolean b) {
       return b ? "True" : "False";
+    } else if (key instanceof PyObject || key instanceof Tuple) {
+      return "<" + RestrictedUnpickler.typeName(key) + ">";
     }
     return key.toString();
   }
