@@ -35,9 +35,9 @@ import java.util.Map;
  * functions; {@link TensorPaths} reads modules and numpy arrays out of the symbolic objects afterwards.
  *
  * <p>Bounded: open MARKs at most {@code maxNesting}, the stack at most {@link #MAX_STACK} values, the memo at
- * most {@link #MAX_MEMO} entries (fewer under a low {@code maxTensors}), and every string, bytes and frame no longer than the bytes left in the
- * pickle's window (itself at most {@code maxHeaderBytes}). The machine is a loop over opcodes with no
- * recursion.
+ * most {@link #MAX_MEMO} entries (fewer under a low {@code maxTensors}), and every string, bytes and frame
+ * no longer than the bytes left in the pickle's window (itself at most {@code maxHeaderBytes}). The machine
+ * is a loop over opcodes with no recursion.
  */
 final class RestrictedUnpickler {
   /**
@@ -454,7 +454,8 @@ final class RestrictedUnpickler {
         || state instanceof Tuple t && t.items.size() == 2 && t.items.stream().allMatch(
             s -> s == null || s instanceof PyDict);
     if (!(target instanceof PyDict) || !attributes) {
-      throw fault("BUILD sets the state of " + describe(target) + "; only the attributes of a dict are read");
+      throw fault("BUILD sets the state of " + describe(target) + "; only the state of a dict, a tensor or"
+          + (symbolic ? " an object" : " (with the option pickle=symbolic) an object") + " is read");
     }
   }
 

@@ -161,7 +161,7 @@ final class TensorPaths {
   private Map<String, Object> names(Object root) throws MalformedTensorFileException {
     String wrapper = tensors.isEmpty() ? null : tensors.get(0).top();
     for (Node n : tensors) {
-      if (!n.top().equals(wrapper) || n.path().equals(wrapper)) {
+      if (n.top() == null || !n.top().equals(wrapper) || n.path().equals(wrapper)) { // null: the root itself
         wrapper = null;
         break;
       }

@@ -156,16 +156,25 @@ class PickleProtocolHostileTest {
     assertContains(refused(p.bytes()), "the module at 'self' contains itself");
   }
 
+  /** {@code _reconstruct(ndarray, (0,), b'b')} BUILD (1, shape, dtype('f4') BUILD (3, '<'), False, 8 bytes). */
+  private static Pickle numpyArray(Pickle p, long[] shape) {
+    p.global("numpy.core.multiarray", "_reconstruct").global("numpy", "ndarray").tuple(0).op('C', 1, 'b', 0x87, 'R');
+    p.op('(', 'K', 1).tuple(shape).global("numpy", "dtype");
+    shortStr(p, "f4").op(0x89, 0x88, 0x87, 'R');
+    return shortStr(p.op('K', 3), "<").op(0x86, 'b', 0x89, 'C', 8).le(0, 8).op('t', 'b');
+  }
+
+  @Test
+  void aBareNumpyArrayIsNamedLikeABareTensor() throws IOException {
+    TensorListing listing = list(numpyArray(proto4(), new long[] {2}).op('.').bytes(), ReadLimits.DEFAULTS);
+    assertEquals(List.of("tensor"), listing.tensors().stream().map(t -> t.name()).toList());
+  }
+
   @Test
   void numpyArraysThatDoNotAddUpAreSkipped() throws IOException {
-    // _reconstruct(ndarray, (0,), b'b') BUILD (1, shape, dtype('f4') BUILD (3, '<'), False, 8 bytes)
     for (long[] shape : new long[][] {{3}, {1L << 62, 4}}) {
-      Pickle p = proto4().op('}');
-      shortStr(p, "a").global("numpy.core.multiarray", "_reconstruct").global("numpy", "ndarray")
-          .tuple(0).op('C', 1, 'b', 0x87, 'R');
-      p.op('(', 'K', 1).tuple(shape).global("numpy", "dtype");
-      shortStr(p, "f4").op(0x89, 0x88, 0x87, 'R');
-      shortStr(p.op('K', 3), "<").op(0x86, 'b', 0x89, 'C', 8).le(0, 8).op('t', 'b', 's', '.');
+      Pickle p = shortStr(proto4().op('}'), "a");
+      numpyArray(p, shape).op('s', '.');
       TensorListing listing = list(p.bytes(), ReadLimits.DEFAULTS);
       assertEquals(0, listing.tensors().size());
       assertEquals(1, listing.skipped().size());
