@@ -3,6 +3,7 @@ package io.sparktensors.checkpoint;
 import io.sparktensors.errors.TensorErrors;
 
 import io.sparktensors.format.FormatReader;
+import io.sparktensors.format.ReaderSettings;
 import io.sparktensors.format.gguf.GgufReader;
 import io.sparktensors.format.keras.KerasReader;
 import io.sparktensors.format.onnx.OnnxReader;
@@ -70,15 +71,15 @@ public enum CheckpointFormat {
     return this == TENSORFLOW ? "variables/variables.index" : null;
   }
 
-  /** The reader for this format. */
-  public FormatReader reader(boolean dequantize) {
+  /** The reader for this format, set up as {@code settings} says. */
+  public FormatReader reader(ReaderSettings settings) {
     return switch (this) {
       case SAFETENSORS -> new SafetensorsReader();
-      case PYTORCH -> new PyTorchReader();
+      case PYTORCH -> new PyTorchReader(settings.pickle() == ReaderSettings.PickleMode.SYMBOLIC);
       case TENSORFLOW -> new TensorFlowReader();
       case KERAS -> new KerasReader();
       case ONNX -> new OnnxReader();
-      case GGUF -> new GgufReader(dequantize);
+      case GGUF -> new GgufReader(settings.dequantize());
     };
   }
 
@@ -117,7 +118,7 @@ public enum CheckpointFormat {
    */
   public static CheckpointFormat sniff(byte[] start) {
     for (CheckpointFormat f : List.of(SAFETENSORS, GGUF, KERAS, PYTORCH)) {
-      if (f.reader(false).recognizes(start)) {
+      if (f.reader(ReaderSettings.DEFAULTS).recognizes(start)) {
         return f;
       }
     }

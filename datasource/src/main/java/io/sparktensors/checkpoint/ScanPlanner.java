@@ -296,7 +296,7 @@ public final class ScanPlanner {
       if (options.format() == null && format.namesAreAmbiguous()) { // no index to go by: tell them by their bytes
         List<FileEntry> ofFormat = new ArrayList<>();
         for (FileEntry f : tensorFiles) {
-          if (recognizes(f, format.reader(options.dequantize()))) {
+          if (recognizes(f, format.reader(options.readers()))) {
             ofFormat.add(f);
           }
         }
@@ -440,7 +440,7 @@ public final class ScanPlanner {
     String path = c.entry.path();
     try {
       CountingInputFile counted = new CountingInputFile(store.open(c.entry));
-      TensorListing listing = c.format.reader(options.dequantize())
+      TensorListing listing = c.format.reader(options.readers())
           .list(counted, store.folderOf(c.entry), options.limits());
       ShardFile file = new ShardFile(path, c.entry.length(), listing.metadata());
       return new ListedFile(file, c.format, listing, counted.bytes(), counted.reads());

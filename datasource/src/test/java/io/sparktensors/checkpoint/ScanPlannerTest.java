@@ -78,7 +78,7 @@ class ScanPlannerTest {
     MalformedTensorFileException e = assertThrows(MalformedTensorFileException.class,
         () -> new ScanPlanner(List.of(sharded.toString()), options(), local).listings());
     assertTrue(e.getMessage().contains("model-00002-of-00002.safetensors"), e.getMessage());
-    ScanOptions ignoring = new ScanOptions(null, 128L << 20, options().limits(), false, 128L << 20, 4L << 20, false,
+    ScanOptions ignoring = new ScanOptions(null, 128L << 20, options().limits(), options().readers(), 128L << 20, 4L << 20, false,
         true, 4);
     assertEquals(1, new ScanPlanner(List.of(sharded.toString()), ignoring, local).listings().size());
   }

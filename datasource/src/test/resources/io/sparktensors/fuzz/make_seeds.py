@@ -43,6 +43,13 @@ def torch_seeds():
     buf = io.BytesIO()
     torch.save(sd, buf, _use_new_zipfile_serialization=False)
     put("PyTorchFuzzTest", "pytorch", "legacy.pt", buf.getvalue())
+    # Pickle protocols 3 to 5, a whole module and numpy arrays: the goldens of ../../../golden/pytorch
+    # (make them first with its make_pickle_goldens.py).
+    golden = os.path.join("..", "..", "..", "golden", "pytorch")
+    for folder, name in (("protocol3", "state.pt"), ("protocol4", "state.pt"), ("protocol5", "state.pt"),
+                         ("module4", "model.pt"), ("lightning", "lightning.pt"), ("numpy4", "numpy.pt")):
+        with open(os.path.join(golden, folder, name), "rb") as f:
+            put("PyTorchFuzzTest", "pytorch", folder + ".pt", f.read())
 
 
 def onnx_seeds():

@@ -18,22 +18,43 @@ final class PickleInput {
   private final String file;
   private final SeekableInput in;
   private final long end;
+  /** Where position 0 lies in the file, or -1 when the pickle's bytes are not the file's (deflated). */
+  private final long fileBase;
   private final byte[] buffer;
   private long bufferStart;
   private int bufferLength;
   private long position;
 
+  /** A window {@code [start, end)} of the file itself. */
   PickleInput(String file, SeekableInput in, long start, long end) {
+    this(file, in, start, end, 0);
+  }
+
+  private PickleInput(String file, SeekableInput in, long start, long end, long fileBase) {
     this.file = file;
     this.in = in;
     this.end = end;
+    this.fileBase = fileBase;
     this.position = start;
     this.buffer = new byte[(int) Math.min(BUFFER_BYTES, Math.max(0, end - start))];
   }
 
-  /** A window over the whole of {@code bytes}. */
+  /** A window over the whole of {@code bytes}, which are not found as they are in the file. */
   static PickleInput of(String file, byte[] bytes) {
-    return new PickleInput(file, new BytesInput(bytes), 0, bytes.length);
+    return of(file, bytes, -1);
+  }
+
+  /**
+   * A window over the whole of {@code bytes}, which lie as they are in the file from {@code fileBase} (a
+   * stored zip record), or not at all when it is -1.
+   */
+  static PickleInput of(String file, byte[] bytes, long fileBase) {
+    return new PickleInput(file, new BytesInput(bytes), 0, bytes.length, fileBase);
+  }
+
+  /** The file offset of pickle position {@code position}, or -1 when the pickle's bytes are not the file's. */
+  long fileOffset(long position) {
+    return fileBase < 0 ? -1 : fileBase + position;
   }
 
   String file() {
@@ -120,7 +141,7 @@ final class PickleInput {
   }
 
   /** Positioned reads of an in-memory record. */
-  private record BytesInput(byte[] bytes) implements SeekableInput {
+  record BytesInput(byte[] bytes) implements SeekableInput {
     @Override
     public void readFully(long position, byte[] buffer, int offset, int length) throws IOException {
       if (position < 0 || position + length > bytes.length) {

@@ -35,8 +35,59 @@ final class Pickled {
     final Map<Object, Object> items = new LinkedHashMap<>();
   }
 
-  /** A leaf that is neither a scalar nor a tensor (bytes, a set, a device, a quantized tensor). */
+  /** A leaf that is neither a scalar nor a tensor (a bytearray, a device, a quantized tensor). */
   record Opaque(String type) {}
+
+  /** A Python set or frozenset, in insertion order (a module's {@code _non_persistent_buffers_set}). */
+  static final class PySet {
+    final List<Object> items = new ArrayList<>();
+  }
+
+  /**
+   * Python bytes.
+   *
+   * @param data the bytes
+   * @param fileOffset where they lie as they are in the file (BINBYTES of an uncompressed pickle), or -1
+   */
+  record PyBytes(byte[] data, long fileOffset) {}
+
+  /**
+   * A global outside the allowlist, read in the symbolic mode: a name and nothing else. It is never imported
+   * or called; REDUCE and NEWOBJ on it only record their arguments in a {@link PyObject}.
+   */
+  record Symbol(String qualifiedName) {}
+
+  /**
+   * What REDUCE, NEWOBJ or NEWOBJ_EX on a {@link Symbol} stands for: the symbol's name, the arguments and
+   * whatever BUILD later gives as state (an {@code nn.Module}'s {@code __dict__}, a numpy array's
+   * {@code (version, shape, dtype, is_fortran, rawdata)}). A record of data; no behaviour is attached.
+   */
+  static final class PyObject {
+    /** The qualified name of the class or function. */
+    final String type;
+    final List<Object> args;
+    /** NEWOBJ_EX's keyword arguments, or null. */
+    final PyDict kwargs;
+    /** The state BUILD set, or null. */
+    Object state;
+
+    PyObject(String type, List<Object> args, PyDict kwargs) {
+      this.type = type;
+      this.args = Collections.unmodifiableList(new ArrayList<>(args));
+      this.kwargs = kwargs;
+    }
+  }
+
+  /**
+   * A numpy array whose elements the reader can list, recognised in a {@link PyObject} by {@link NumpyArrays}.
+   *
+   * @param data the raw bytes, in the array's order and byte order
+   * @param dtype the safetensors dtype
+   * @param shape the shape
+   * @param fortran whether the bytes are in column-major order
+   * @param bigEndian whether multi-byte elements are big-endian
+   */
+  record NumpyArray(PyBytes data, DType dtype, long[] shape, boolean fortran, boolean bigEndian) {}
 
   /** An allowlisted global, with what it stands for. */
   record Global(String qualifiedName, Object meaning) {}

@@ -9,6 +9,7 @@ import io.sparktensors.format.TensorData;
 import io.sparktensors.format.TensorListing;
 import io.sparktensors.format.pytorch.Pickled.ElementType;
 import io.sparktensors.format.pytorch.Pickled.Global;
+import io.sparktensors.format.pytorch.Pickled.NumpyArray;
 import io.sparktensors.format.pytorch.Pickled.PyDict;
 import io.sparktensors.format.pytorch.Pickled.PyList;
 import io.sparktensors.format.pytorch.Pickled.Storage;
@@ -40,8 +41,11 @@ import java.util.Map;
  * (magic number, protocol version and system-info pickles, the main pickle, the storage key list, then
  * each storage as an 8-byte little-endian element count and its bytes).
  *
- * <p>The pickle is read by a {@link RestrictedUnpickler}: protocol 2, an exact allowlist of torch globals,
- * nothing imported or called. Tensors are named by their path in the object tree (see {@link TensorPaths};
+ * <p>The pickle is read by a {@link RestrictedUnpickler}: protocols 2 to 5, an exact allowlist of torch
+ * globals, nothing imported or called. In the symbolic mode (the default) other globals are inert names, so
+ * a whole pickled {@code nn.Module} lists its state_dict and numpy arrays of safetensors dtypes are tensors
+ * (held in the pickle: a plain range when it stores them as raw bytes, else decoded from a copy held in the
+ * listing, at most {@link #MAX_INLINE_BYTES}); the strict mode refuses any global off the allowlist. Tensors are named by their path in the object tree (see {@link TensorPaths};
  * a bare tensor is named {@value TensorPaths#BARE_TENSOR_NAME}); other values are reported in
  * {@link TensorListing#skipped()}, as are complex128 and quantized tensors. Tied tensors (one storage, the
  * same view) keep one name as safetensors' converter does ({@link SharedStorages}, which also says where
@@ -64,6 +68,26 @@ public final class PyTorchReader implements FormatReader {
   /** The byteorder record holds "little" or "big". */
   private static final int MAX_BYTEORDER_BYTES = 16;
   private static final int PICKLE_PROTO = 0x80;
+  /**
+   * Largest numpy array held in the listing, for arrays whose bytes are not found as they are in the file
+   * (protocol 2 pickles them as a latin-1 string; a deflated data.pkl); larger ones are skipped.
+   */
+  static final int MAX_INLINE_BYTES = 16 << 20;
+
+  private final boolean symbolic;
+
+  /** A reader in the symbolic pickle mode, the default. */
+  public PyTorchReader() {
+    this(true);
+  }
+
+  /**
+   * @param symbolic whether globals outside the allowlist become inert symbols (whole modules and numpy
+   *     arrays are read) rather than refused
+   */
+  public PyTorchReader(boolean symbolic) {
+    this.symbolic = symbolic;
+  }
 
   /**
    * Whether a file's first bytes could start a {@code torch.save} file: a zip archive, or the legacy
@@ -120,9 +144,12 @@ public final class PyTorchReader implements FormatReader {
     ZipDirectory dir = ZipDirectory.read(location, in, length, limits);
     String prefix = archiveFolder(location, dir);
     boolean bigEndian = bigEndian(location, in, dir, prefix);
-    byte[] pickle = dir.contents(in, dir.member(prefix + "data.pkl"), limits.maxHeaderBytes());
+    ZipMember pickleMember = dir.member(prefix + "data.pkl");
+    byte[] pickle = dir.contents(in, pickleMember, limits.maxHeaderBytes());
     StorageTable storages = new StorageTable(location, length, false, limits);
-    Object root = RestrictedUnpickler.load(PickleInput.of(location, pickle), limits, storages);
+    long pickleOffset = pickleMember.isStored() ? pickleMember.dataOffset() : -1;
+    Object root = RestrictedUnpickler.load(PickleInput.of(location, pickle, pickleOffset), limits, storages,
+        symbolic);
     Map<String, Long> offsets = new HashMap<>();
     for (Storage s : storages.byKey.values()) {
       String record = prefix + "data/" + s.key();
@@ -186,23 +213,23 @@ public final class PyTorchReader implements FormatReader {
   private Loaded readLegacy(String location, SeekableInput in, long length, ReadLimits limits)
       throws IOException {
     PickleInput pickles = new PickleInput(location, in, 0, Math.min(length, limits.maxHeaderBytes()));
-    Object magic = RestrictedUnpickler.load(pickles, limits, null);
+    Object magic = RestrictedUnpickler.load(pickles, limits, null, symbolic);
     if (!LEGACY_MAGIC.equals(magic)) {
       throw fault(location, "it starts with a pickle that is not torch.save's magic number, so it is not a"
           + " PyTorch checkpoint. Check the file's format.");
     }
-    Object version = RestrictedUnpickler.load(pickles, limits, null);
+    Object version = RestrictedUnpickler.load(pickles, limits, null, symbolic);
     if (!Long.valueOf(LEGACY_PROTOCOL_VERSION).equals(version)) {
       throw fault(location, "its legacy protocol version is " + printable(String.valueOf(version))
           + ", not " + LEGACY_PROTOCOL_VERSION + ". Load and save it again with a current torch.");
     }
-    Object sysInfo = RestrictedUnpickler.load(pickles, limits, null);
+    Object sysInfo = RestrictedUnpickler.load(pickles, limits, null, symbolic);
     if (!(sysInfo instanceof PyDict d && d.items.get("little_endian") instanceof Boolean)) {
       throw fault(location, "its system-info pickle lacks the little_endian flag. The file is corrupt.");
     }
     StorageTable storages = new StorageTable(location, length, true, limits);
-    Object root = RestrictedUnpickler.load(pickles, limits, storages);
-    Object keys = RestrictedUnpickler.load(pickles, limits, null);
+    Object root = RestrictedUnpickler.load(pickles, limits, storages, symbolic);
+    Object keys = RestrictedUnpickler.load(pickles, limits, null, symbolic);
     if (!(keys instanceof PyList list) || !list.items.stream().allMatch(k -> k instanceof String)) {
       throw fault(location, "its storage key list is not a list of strings. The file is corrupt.");
     }
@@ -252,15 +279,54 @@ public final class PyTorchReader implements FormatReader {
     TensorPaths.Found found = TensorPaths.find(location, loaded.root(), limits);
     List<StoredTensor> tensors = new ArrayList<>();
     List<SharedStorages.View> views = new ArrayList<>();
-    for (Map.Entry<String, Tensor> e : found.tensors().entrySet()) {
-      tensors.add(resolve(location, length, e.getKey(), e.getValue(), loaded, views));
+    List<String> skipped = new ArrayList<>(found.skipped());
+    for (Map.Entry<String, Object> e : found.tensors().entrySet()) {
+      if (e.getValue() instanceof Tensor t) {
+        tensors.add(resolve(location, length, e.getKey(), t, loaded, views));
+      } else if (e.getValue() instanceof NumpyArray a && a.data().fileOffset() < 0
+          && a.data().data().length > MAX_INLINE_BYTES) {
+        skipped.add(e.getKey() + ": numpy array of " + a.data().data().length + " bytes pickled as a string;"
+            + " over " + MAX_INLINE_BYTES + " bytes they are not copied (save with pickle_protocol=4)");
+      } else {
+        tensors.add(numpy(location, length, e.getKey(), (NumpyArray) e.getValue()));
+      }
     }
     Map<String, String> dropped = SharedStorages.dropped(views);
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put("format", "pt");
     dropped.forEach(metadata::putIfAbsent);
     tensors.removeIf(t -> dropped.containsKey(t.name()));
-    return new TensorListing(location, tensors, metadata, found.skipped());
+    return new TensorListing(location, tensors, metadata, skipped);
+  }
+
+  /**
+   * A numpy array: its bytes as they lie in the pickle when they do (protocol 3+ BINBYTES of a stored
+   * record), else a copy in the decoder; a view of them, gathered from column-major order and swapped from
+   * big-endian when needed.
+   */
+  private static StoredTensor numpy(String location, long length, String name, NumpyArray a) {
+    long[] shape = a.shape();
+    int size = a.dtype().bits() / 8;
+    long[] stride = new long[shape.length];
+    long step = 1;
+    for (int k = 0; k < shape.length; k++) {
+      int i = a.fortran() ? k : shape.length - 1 - k;
+      stride[i] = step;
+      step *= shape[i]; // bounded: NumpyArrays checked the product against the bytes
+    }
+    byte[] bytes = a.data().data();
+    long at = a.data().fileOffset();
+    int swap = a.bigEndian() ? size : 0;
+    boolean plain = swap == 0 && (!a.fortran() || contiguous(shape, stride));
+    if (at >= 0 && plain) {
+      return new StoredTensor(name, a.dtype(), shape, TensorData.plain(location, length, at, bytes.length));
+    }
+    StorageViewDecoder view = new StorageViewDecoder(location, name, Math.max(at, 0), bytes.length, size, swap,
+        0, shape, stride);
+    TensorData data = at >= 0
+        ? new TensorData(location, length, at, bytes.length, view)
+        : new TensorData(location, length, 0, bytes.length, new InlineDecoder(bytes, view));
+    return new StoredTensor(name, a.dtype(), shape, data);
   }
 
   private StoredTensor resolve(String location, long length, String name, Tensor t, Loaded loaded,
@@ -353,6 +419,9 @@ public final class PyTorchReader implements FormatReader {
     public Object load(Tuple pid, long offset) throws MalformedTensorFileException {
       List<Object> items = pid.items;
       String at = "the persistent id at pickle offset " + offset;
+      if (items.size() == 4 && "module".equals(items.get(0)) && items.get(1) instanceof Pickled.Symbol cls) {
+        return cls; // torch before 1.6 pickled a module's class with its source: the class is all that is kept
+      }
       if (items.size() != (legacy ? 6 : 5) || !"storage".equals(items.get(0))) {
         throw fault(location, at + " is not a storage reference of torch.save. Save a state_dict of tensors.");
       }

@@ -29,6 +29,10 @@ final class TorchGlobals {
     callable("builtins.set", Callable.SET);
     callable("builtins.frozenset", Callable.FROZENSET);
     callable("builtins.bytearray", Callable.BYTEARRAY);
+    // Protocol 2 pickles name the builtins by their Python 2 module (pickle's fix_imports).
+    callable("__builtin__.set", Callable.SET);
+    callable("__builtin__.frozenset", Callable.FROZENSET);
+    callable("__builtin__.bytearray", Callable.BYTEARRAY);
     callable("torch.Size", Callable.TORCH_SIZE);
     callable("torch.device", Callable.TORCH_DEVICE);
 

@@ -8,6 +8,8 @@ import io.sparktensors.errors.TensorErrors;
 import io.sparktensors.checkpoint.CheckpointFormat;
 import io.sparktensors.checkpoint.ScanOptions;
 import io.sparktensors.format.ReadLimits;
+import io.sparktensors.format.ReaderSettings;
+import io.sparktensors.format.ReaderSettings.PickleMode;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Locale;
@@ -19,9 +21,10 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  *
  * @param paths the paths to read (files, folders, globs)
  * @param format the format every file is read as, or null to tell each file's format by its name
+ * @param pickle how PyTorch pickles treat globals outside the torch allowlist
  */
 public record TensorReadConf(List<String> paths, CheckpointFormat format, long maxChunkBytes,
-    long maxHeaderBytes, int maxTensors, int maxNesting, boolean dequantize, int batchRows,
+    long maxHeaderBytes, int maxTensors, int maxNesting, boolean dequantize, PickleMode pickle, int batchRows,
     long batchBytes, long maxPartitionBytes, long openCostBytes, boolean ignoreCorruptFiles,
     boolean ignoreMissingFiles, int planningThreads) implements Serializable {
 
@@ -31,7 +34,8 @@ public record TensorReadConf(List<String> paths, CheckpointFormat format, long m
 
   /** What planning needs, engine-free. */
   public ScanOptions scanOptions() {
-    return new ScanOptions(format, maxChunkBytes, limits(), dequantize, maxPartitionBytes, openCostBytes,
+    return new ScanOptions(format, maxChunkBytes, limits(), new ReaderSettings(dequantize, pickle),
+        maxPartitionBytes, openCostBytes,
         ignoreCorruptFiles, ignoreMissingFiles, planningThreads);
   }
 
@@ -60,6 +64,7 @@ public record TensorReadConf(List<String> paths, CheckpointFormat format, long m
         (int) number(options, TensorReadOptions.MAX_TENSORS, ReadLimits.DEFAULT_MAX_TENSORS, 1, Integer.MAX_VALUE),
         (int) number(options, TensorReadOptions.MAX_NESTING, ReadLimits.DEFAULT_MAX_NESTING, 1, 1000),
         bool(options, TensorReadOptions.DEQUANTIZE, false),
+        pickleMode(options),
         (int) number(options, TensorReadOptions.BATCH_ROWS, 4096, 1, 1 << 20),
         bytes(options, TensorReadOptions.BATCH_BYTES, 64L << 20, 1, ChunkPlanner.MAX_CHUNK_BYTES),
         bytes(options, TensorReadOptions.MAX_PARTITION_BYTES, sql.filesMaxPartitionBytes(), 1, Long.MAX_VALUE),
@@ -67,6 +72,18 @@ public record TensorReadConf(List<String> paths, CheckpointFormat format, long m
         bool(options, TensorReadOptions.IGNORE_CORRUPT_FILES, sql.ignoreCorruptFiles()),
         bool(options, TensorReadOptions.IGNORE_MISSING_FILES, sql.ignoreMissingFiles()),
         (int) number(options, TensorReadOptions.PLANNING_THREADS, 16, 1, 256));
+  }
+
+  private static PickleMode pickleMode(CaseInsensitiveStringMap options) {
+    String text = options.get(TensorReadOptions.PICKLE);
+    if (text == null) {
+      return ReaderSettings.DEFAULTS.pickle();
+    }
+    PickleMode mode = PickleMode.byName(text);
+    if (mode == null) {
+      throw TensorErrors.badOption(TensorReadOptions.PICKLE, text, "use strict or symbolic");
+    }
+    return mode;
   }
 
   private static List<String> paths(CaseInsensitiveStringMap options) {

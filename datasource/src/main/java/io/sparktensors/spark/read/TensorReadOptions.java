@@ -18,6 +18,12 @@ public final class TensorReadOptions {
   public static final String MAX_NESTING = "maxNesting";
   /** GGUF: dequantize Q8_0 and Q4_0 tensors to F32 (otherwise they are refused). Default false. */
   public static final String DEQUANTIZE = "dequantize";
+  /**
+   * PyTorch: how pickle globals outside the allowlist of torch tensor globals are treated. {@code symbolic}
+   * (the default): as inert names, never imported or called, so a whole pickled {@code nn.Module} lists its
+   * state_dict tensors and numpy arrays are read; {@code strict}: refused, only state_dicts are read.
+   */
+  public static final String PICKLE = "pickle";
   /** For {@code format("tensors")}: the format of every file, instead of telling it by the file name. */
   public static final String FORMAT = "format";
   /** Most rows in one columnar batch. Default 4096. */

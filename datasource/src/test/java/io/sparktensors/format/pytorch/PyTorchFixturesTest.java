@@ -133,11 +133,28 @@ class PyTorchFixturesTest {
   }
 
   @Test
+  void wholeModulesAndNumpyStateReadSymbolicallyAndAreRefusedInStrictMode() throws IOException {
+    Map<String, String> strict = Map.of(
+        "hls4ml-torch-legacy/two_layer_model.pt", "global 'torch.nn.modules.container.Sequential' is not allowed",
+        "peft-lora-distilbert-imdb/rng_state.pth", "global 'numpy._core.multiarray._reconstruct' is not allowed");
+    for (Map.Entry<String, String> e : strict.entrySet()) {
+      Path p = Fixtures.real(e.getKey());
+      MalformedTensorFileException refused = assertThrows(MalformedTensorFileException.class, () ->
+          new PyTorchReader(false).list(new LocalInputFile(p), LocalFolderFiles.beside(p), ReadLimits.DEFAULTS));
+      assertTrue(refused.getMessage().contains(e.getValue()), refused.getMessage());
+    }
+    TensorListing model = list(Fixtures.real("hls4ml-torch-legacy/two_layer_model.pt"));
+    assertEquals(List.of("0.weight", "0.bias", "2.weight", "2.bias"),
+        model.tensors().stream().map(StoredTensor::name).toList(), "a legacy pickled module's state_dict names");
+    TensorListing rng = list(Fixtures.real("peft-lora-distilbert-imdb/rng_state.pth"));
+    assertTrue(rng.skipped().contains("numpy.1: numpy array of dtype 'u4', which has no safetensors dtype"),
+        "the numpy RNG state is skipped");
+  }
+
+  @Test
   void everyRealTorchFileListsOrIsRefusedByName() throws IOException {
     Map<String, String> refused = Map.of(
-        "broken.pt", "neither a torch.save zip archive nor the legacy torch.save format",
-        "two_layer_model.pt", "global 'torch.nn.modules.container.Sequential' is not allowed",
-        "rng_state.pth", "global 'numpy._core.multiarray._reconstruct' is not allowed");
+        "broken.pt", "neither a torch.save zip archive nor the legacy torch.save format");
     int listed = 0;
     try (Stream<Path> files = Files.walk(Fixtures.root().resolve("real"))) {
       for (Path p : files.filter(f -> f.toString().matches(".*\\.(pt|pth|bin)$")).sorted().toList()) {
@@ -156,7 +173,7 @@ class PyTorchFixturesTest {
         listed++;
       }
     }
-    assertEquals(25, listed);
+    assertEquals(27, listed);
   }
 
   @Test

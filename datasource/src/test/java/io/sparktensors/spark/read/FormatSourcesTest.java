@@ -106,6 +106,24 @@ class FormatSourcesTest extends SparkTestBase {
   }
 
   @Test
+  void wholeModulesAndNumpyArraysReadUnlessThePickleOptionIsStrict() throws Exception {
+    for (String file : new String[] {"module/model.pt", "lightning/lightning.pt", "numpy4/numpy.pt"}) {
+      Path p = Path.of(FormatSourcesTest.class.getResource("/golden/pytorch/" + file).toURI());
+      Map<String, String> expected = Fixtures.expectedHashes(p.getParent());
+      assertEquals(expected, hashes(spark.read().format("pytorch").option("maxChunkBytes", "8").load(p.toString())),
+          file);
+      if (!file.startsWith("numpy4")) {
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+            () -> spark.read().format("pytorch").option("pickle", "strict").load(p.toString()).count());
+        assertTrue(String.valueOf(e.getMessage()).contains("strict pickle mode"), e.getMessage());
+      }
+    }
+    Exception bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> spark.read().format("pytorch").option("pickle", "eval").load(dir.toString()).count());
+    assertTrue(bad.getMessage().contains("use strict or symbolic"), bad.getMessage());
+  }
+
+  @Test
   void tiedWeightsKeepOneNameAndTheIndexStillChecksOut() {
     // The sharded legacy checkpoint's index lists both tied names; the reader keeps one and records the other
     // in the file metadata, which satisfies the index check.
