@@ -8,6 +8,8 @@ import java.util.stream.Collectors;
 public final class Usage {
   private static final int WIDTH = 110;
   private static final String INDENT = "      ";
+  /** Where a synopsis may break: before a flag. */
+  private static final String FLAG = " (?=\\[)";
 
   private Usage() {}
 
@@ -15,7 +17,7 @@ public final class Usage {
   public static String text() {
     StringBuilder sb = new StringBuilder("usage: spark-tensors <command> [arguments] [flags] [--verbose]\n\n");
     for (Command c : Commands.all()) {
-      sb.append(wrap("  " + c.synopsis(), INDENT)).append(INDENT).append(c.summary()).append('\n');
+      sb.append(wrap("  ", c.synopsis(), FLAG, INDENT)).append(wrap(INDENT, c.summary(), " ", INDENT));
     }
     return sb.append("\n--verbose (anywhere) shows Spark's log and the full stack trace of an error.\n")
         .append("'spark-tensors help <command>' (or '<command> --help') describes a command's flags;\n")
@@ -24,8 +26,8 @@ public final class Usage {
 
   /** {@code spark-tensors help <command>}: its synopsis, summary and flags with their defaults. */
   public static String text(Command c) {
-    StringBuilder sb = new StringBuilder(wrap("usage: spark-tensors " + c.synopsis(), INDENT));
-    sb.append('\n').append(c.summary()).append('\n');
+    StringBuilder sb = new StringBuilder(wrap("usage: spark-tensors ", c.synopsis(), FLAG, INDENT));
+    sb.append('\n').append(wrap("", c.summary(), " ", ""));
     if (!c.flags().isEmpty()) {
       int width = c.flags().stream().mapToInt(f -> f.usage().length()).max().orElse(0);
       sb.append('\n');
@@ -43,7 +45,7 @@ public final class Usage {
     for (Command c : Commands.all()) {
       String synopsis = String.join(" ", c.name(), String.join(" ", c.positionals())).strip();
       String flags = c.flags().stream()
-          .map(f -> "`" + f.usage() + "`" + (f.repeatable() ? "..." : "") + " " + f.helpWithDefault())
+          .map(f -> "`" + f.usage() + "`" + (f.repeatable() ? "..." : "") + ": " + f.helpWithDefault())
           .collect(Collectors.joining("<br>"));
       sb.append("| `spark-tensors ").append(synopsis).append("` | ").append(cell(c.summary())).append(" | ")
           .append(cell(flags)).append(" |\n");
@@ -55,20 +57,24 @@ public final class Usage {
     return text.replace("|", "\\|");
   }
 
-  /** {@code line} broken before a flag where it passes the width; continuation lines start with {@code indent}. */
-  private static String wrap(String line, String indent) {
-    List<String> lines = new ArrayList<>();
-    StringBuilder current = new StringBuilder();
-    for (String word : line.split(" (?=\\[)")) {
-      if (current.length() > 0 && current.length() + 1 + word.length() > WIDTH) {
-        lines.add(current.toString());
-        current = new StringBuilder(indent);
-      } else if (current.length() > 0) {
-        current.append(' ');
+  /**
+   * {@code text} after {@code first}, broken where it passes the width at a match of {@code breaks} (before a
+   * flag, or at a space); continuation lines start with {@code indent}.
+   */
+  private static String wrap(String first, String text, String breaks, String indent) {
+    StringBuilder sb = new StringBuilder();
+    StringBuilder line = new StringBuilder(first);
+    int start = line.length();
+    for (String word : text.split(breaks)) {
+      if (line.length() > start && line.length() + 1 + word.length() > WIDTH) {
+        sb.append(line).append('\n');
+        line = new StringBuilder(indent);
+        start = line.length();
+      } else if (line.length() > start) {
+        line.append(' ');
       }
-      current.append(word);
+      line.append(word);
     }
-    lines.add(current.toString());
-    return String.join("\n", lines) + "\n";
+    return sb.append(line).append('\n').toString();
   }
 }
