@@ -6,23 +6,19 @@ import io.sparktensors.format.safetensors.HeaderWriter;
 import io.sparktensors.spark.functions.TensorFunctions;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
 import java.util.Random;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * {@code spark-tensors bench-functions [--mb 256] [--dir D]}: {@code tensor_stats} throughput per core on
+ * {@code spark-tensors bench-functions}: {@code tensor_stats} throughput per core on
  * BF16 and F32, first the decoding loop alone on one thread, then end to end through Spark SQL on a
  * checkpoint (a full scan plus the function, on every core).
  */
 public final class FunctionsBenchmark {
   private FunctionsBenchmark() {}
 
-  public static void run(SparkSession spark, List<String> args, PrintStream out) throws Exception {
-    java.util.ArrayList<String> rest = new java.util.ArrayList<>(args);
-    int mb = Integer.parseInt(SparkTensorsCli.option(rest, "--mb", "256"));
-    Path dir = Paths.get(SparkTensorsCli.option(rest, "--dir", "target/bench-functions"));
+  public static void run(SparkSession spark, int mb, Path dir, PrintStream out) throws Exception {
     byte[] data = new byte[mb << 20];
     new Random(1).nextBytes(data);
     for (int i = 1; i < data.length; i += 2) {

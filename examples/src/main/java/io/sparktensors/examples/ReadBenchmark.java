@@ -24,7 +24,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.LongSupplier;
-import org.apache.spark.network.util.JavaUtils;
 import org.apache.arrow.vector.VarBinaryVector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -42,23 +41,9 @@ import io.sparktensors.spark.compat.ScalaCollections;
 public final class ReadBenchmark {
   private static final int TENSOR_BYTES = 32 << 20;
 
-  /** Benchmark settings from the command line. */
+  /** Benchmark settings: the flags of {@code bench-read}. */
   public record Settings(long size, long shardSize, Path dir, int repeats, boolean cold,
-      Map<String, String> options) {
-    static Settings parse(List<String> args) {
-      List<String> rest = new ArrayList<>(args);
-      Map<String, String> options = SparkTensorsCli.readOptions(rest);
-      boolean cold = rest.remove("--cold");
-      long size = JavaUtils.byteStringAsBytes(SparkTensorsCli.option(rest, "--size", "2g"));
-      long shard = JavaUtils.byteStringAsBytes(SparkTensorsCli.option(rest, "--shard-size", "500m"));
-      Path dir = Paths.get(SparkTensorsCli.option(rest, "--dir", "target/bench-read"));
-      int repeats = Integer.parseInt(SparkTensorsCli.option(rest, "--repeats", "3"));
-      if (!rest.isEmpty()) {
-        throw new IllegalArgumentException("bench-read: unknown arguments " + rest);
-      }
-      return new Settings(size, shard, dir, repeats, cold, options);
-    }
-  }
+      Map<String, String> options) {}
 
   private ReadBenchmark() {}
 

@@ -10,7 +10,6 @@ import java.io.PrintStream;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,14 +24,7 @@ import org.apache.spark.sql.SparkSession;
 public final class ScaleBenchmark {
   private ScaleBenchmark() {}
 
-  public static void run(SparkSession spark, List<String> args, PrintStream out) throws Exception {
-    List<String> rest = new ArrayList<>(args);
-    int shards = Integer.parseInt(SparkTensorsCli.option(rest, "--shards", "160"));
-    int tensors = Integer.parseInt(SparkTensorsCli.option(rest, "--tensors", "100000"));
-    Path dir = Paths.get(SparkTensorsCli.option(rest, "--dir", "target/bench-scale"));
-    if (!rest.isEmpty()) {
-      throw new IllegalArgumentException("bench-scale: unknown arguments " + rest);
-    }
+  public static void run(SparkSession spark, int shards, int tensors, Path dir, PrintStream out) throws Exception {
     long declared = makeSparseCheckpoint(dir, shards, tensors);
     out.printf("checkpoint: %s, %d shards, %,d tensors, %.0f GB declared (sparse); heap limit %d MB%n", dir, shards,
         tensors, declared / 1e9, Runtime.getRuntime().maxMemory() >> 20);

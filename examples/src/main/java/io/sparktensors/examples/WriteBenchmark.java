@@ -1,18 +1,14 @@
 package io.sparktensors.examples;
 
-import io.sparktensors.checkpoint.ByteSizes;
 import io.sparktensors.spark.reshard.CheckpointReshard;
 import io.sparktensors.spark.reshard.ReshardOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
-import org.apache.spark.network.util.JavaUtils;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -24,24 +20,9 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class WriteBenchmark {
 
-  /** Benchmark settings from the command line. */
+  /** Benchmark settings: the flags of {@code bench-write}. */
   public record Settings(long size, long shardSize, Path dir, long outputShardSize, boolean skipWriter,
-      int repeats, Path source) {
-    static Settings parse(List<String> args) {
-      List<String> rest = new ArrayList<>(args);
-      long size = JavaUtils.byteStringAsBytes(SparkTensorsCli.option(rest, "--size", "2g"));
-      long shard = JavaUtils.byteStringAsBytes(SparkTensorsCli.option(rest, "--shard-size", "500m"));
-      Path dir = Paths.get(SparkTensorsCli.option(rest, "--dir", "target/bench-write"));
-      long out = ByteSizes.parse(SparkTensorsCli.option(rest, "--max-shard-size", "1GB"));
-      boolean skipWriter = rest.remove("--skip-writer");
-      int repeats = Integer.parseInt(SparkTensorsCli.option(rest, "--repeats", "5"));
-      String source = SparkTensorsCli.option(rest, "--source", null);
-      if (!rest.isEmpty()) {
-        throw new IllegalArgumentException("bench-write: unknown arguments " + rest);
-      }
-      return new Settings(size, shard, dir, out, skipWriter, repeats, source == null ? null : Paths.get(source));
-    }
-  }
+      int repeats, Path source) {}
 
   private WriteBenchmark() {}
 

@@ -74,13 +74,31 @@ class CommandLineTest {
   }
 
   @Test
-  void unknownCommandsAndMissingArgumentsExitWithUsage() throws Exception {
+  void unknownCommandsAndMissingArgumentsExitWithAHintToTheUsage() throws Exception {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     assertEquals(2, SparkTensorsCli.run(new String[] {"frobnicate"}, new PrintStream(new ByteArrayOutputStream()),
         new PrintStream(err)));
-    assertTrue(err.toString().contains("usage: spark-tensors"));
+    assertEquals("spark-tensors: unknown command 'frobnicate' (run 'spark-tensors --help' for usage)\n",
+        err.toString());
+    err.reset();
     assertEquals(2, SparkTensorsCli.run(new String[] {"inspect"}, new PrintStream(new ByteArrayOutputStream()),
         new PrintStream(err)));
+    assertTrue(err.toString().startsWith("spark-tensors: inspect needs PATH (run "), err.toString());
+    assertEquals(1, err.toString().lines().count(), err.toString());
+  }
+
+  @Test
+  @Timeout(value = 3, unit = TimeUnit.MINUTES)
+  void launcherReportsAMissingPathInOneLineWithoutSparksLog() throws Exception {
+    Path launcher = Paths.get("..", "examples", "bin", "spark-tensors").toAbsolutePath().normalize();
+    ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "inspect", "/nonexistent/model.safetensors");
+    pb.environment().put("SPARK_TENSORS_JAVA_OPTS", "-Xmx1g -Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
+    Process p = pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(2, TimeUnit.MINUTES));
+    assertEquals(1, p.exitValue(), err);
+    assertEquals(1, err.lines().count(), "one line, no Spark log, no stack trace:\n" + err);
+    assertTrue(err.startsWith("spark-tensors: ") && err.contains("/nonexistent/model.safetensors"), err);
   }
 
   @Test

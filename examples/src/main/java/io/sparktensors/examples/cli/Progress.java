@@ -150,7 +150,7 @@ public final class Progress extends SparkListener implements AutoCloseable {
   @Override
   public synchronized void close() {
     spark.sparkContext().removeSparkListener(this);
-    if (stage.get() >= 0) {
+    if (stage.get() >= 0 && (terminal || lastTenth < 10)) {
       draw(true);
       if (terminal) {
         err.println();
