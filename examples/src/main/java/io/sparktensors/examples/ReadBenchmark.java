@@ -18,6 +18,7 @@ import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -62,46 +63,77 @@ public final class ReadBenchmark {
         ckpt, shards.size(), bytes / 1e9, spark.version(), cores, s.repeats(),
         s.cold() ? "page cache dropped before each run" : "warm page cache");
     String path = ckpt.toString();
-    double raw = gbPerSecond(bytes, s, () -> rawRead(shards, cores));
-    double binary = gbPerSecond(bytes, s, () -> spark.read().format("binaryFile")
+    Measured raw = gbPerSecond(bytes, s, () -> rawRead(shards, cores));
+    Measured binary = gbPerSecond(bytes, s, () -> spark.read().format("binaryFile")
         .load(path + "/*.safetensors").select(sum(length(col("content")))).first().getLong(0));
-    double scan = gbPerSecond(bytes, s, () -> spark.read().format("safetensors").options(s.options()).load(path)
-        .select(sum(length(col("data")))).first().getLong(0));
-    double columnar = gbPerSecond(bytes, s, () -> columnarScan(spark.read().format("safetensors")
+    Measured scan = gbPerSecond(bytes, s, () -> spark.read().format("safetensors").options(s.options())
+        .load(path).select(sum(length(col("data")))).first().getLong(0));
+    Measured columnar = gbPerSecond(bytes, s, () -> columnarScan(spark.read().format("safetensors")
         .options(s.options()).load(path).select("data")));
-    double listSeconds = seconds(s, () -> spark.read().format("safetensors").load(path)
+    Measured listSeconds = seconds(s, () -> spark.read().format("safetensors").load(path)
         .select("name", "dtype", "shape").collectAsList().size());
-    out.printf("raw sequential read     %6.2f GB/s%n", raw);
-    out.printf("binaryFile source       %6.2f GB/s  (%.2fx raw)%n", binary, binary / raw);
-    out.printf("safetensors full scan   %6.2f GB/s  (%.2fx raw, %.2fx binaryFile)%n", scan, scan / raw,
-        scan / binary);
-    out.printf("  columnar, no row copy %6.2f GB/s  (%.2fx raw)%n", columnar, columnar / raw);
-    out.printf("safetensors listing     %6.3f s for %d shards%n", listSeconds, shards.size());
+    out.println("raw sequential read     " + raw.rate());
+    out.println("binaryFile source       " + binary.rate() + binary.versus(raw, "raw"));
+    out.println("safetensors full scan   " + scan.rate() + scan.versus(raw, "raw") + scan.versus(binary,
+        "binaryFile"));
+    out.println("  columnar, no row copy " + columnar.rate() + columnar.versus(raw, "raw"));
+    out.println("safetensors listing     " + listSeconds.time() + " for " + shards.size() + " shards");
 
     Path many = s.dir().resolve("ckpt-100-shards");
     List<Path> hundred = makeManyShards(many, 100, 50);
-    double hundredSeconds = seconds(s, () -> spark.read().format("safetensors").load(many.toString())
+    Measured hundredSeconds = seconds(s, () -> spark.read().format("safetensors").load(many.toString())
         .select("name", "dtype", "shape", "file").collectAsList().size());
-    out.printf("listing 100 shards      %6.3f s (%d tensors)%n", hundredSeconds, hundred.size() * 50);
+    out.println("listing 100 shards      " + hundredSeconds.time() + " (" + hundred.size() * 50 + " tensors)");
   }
 
-  private static double gbPerSecond(long bytes, Settings s, LongSupplier run) {
-    return bytes / 1e9 / seconds(s, run);
-  }
-
-  /** Best wall time of the runs after one warm-up (which also warms the JIT). */
-  private static double seconds(Settings s, LongSupplier run) {
-    run.getAsLong();
-    double best = Double.MAX_VALUE;
-    for (int i = 0; i < s.repeats(); i++) {
-      if (s.cold()) {
-        dropCaches();
-      }
-      long t0 = System.nanoTime();
-      run.getAsLong();
-      best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+  /**
+   * A contender's figure, or why it has none: a contender that fails (binaryFile holds each file as one value,
+   * so 500 MB shards can exhaust a small heap) is reported as failed and the others are still measured.
+   */
+  record Measured(double value, String failure) {
+    String rate() {
+      return failure != null ? "failed: " + failure : String.format(Locale.ROOT, "%6.2f GB/s", value);
     }
-    return best;
+
+    String time() {
+      return failure != null ? "failed: " + failure : String.format(Locale.ROOT, "%6.3f s", value);
+    }
+
+    /** "  (0.52x raw)", or nothing when either side has no figure. */
+    String versus(Measured other, String name) {
+      return failure != null || other.failure != null ? ""
+          : String.format(Locale.ROOT, "  (%.2fx %s)", value / other.value, name);
+    }
+  }
+
+  private static Measured gbPerSecond(long bytes, Settings s, LongSupplier run) {
+    Measured t = seconds(s, run);
+    return t.failure() != null ? t : new Measured(bytes / 1e9 / t.value(), null);
+  }
+
+  /** Best wall time of the runs after one warm-up (which also warms the JIT), or the failure. */
+  private static Measured seconds(Settings s, LongSupplier run) {
+    try {
+      run.getAsLong();
+      double best = Double.MAX_VALUE;
+      for (int i = 0; i < s.repeats(); i++) {
+        if (s.cold()) {
+          dropCaches();
+        }
+        long t0 = System.nanoTime();
+        run.getAsLong();
+        best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+      }
+      return new Measured(best, null);
+    } catch (OutOfMemoryError | RuntimeException e) { // Spark wraps an executor's OutOfMemoryError
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      System.gc(); // what the failed contender held is garbage now; the next one starts clean
+      String message = root.getMessage() == null ? "" : ": " + root.getMessage().lines().findFirst().orElse("");
+      return new Measured(Double.NaN, root.getClass().getSimpleName() + message);
+    }
   }
 
   /**
