@@ -64,8 +64,7 @@ public final class ReadBenchmark {
         s.cold() ? "page cache dropped before each run" : "warm page cache");
     String path = ckpt.toString();
     Measured raw = gbPerSecond(bytes, s, () -> rawRead(shards, cores));
-    Measured binary = gbPerSecond(bytes, s, () -> spark.read().format("binaryFile")
-        .load(path + "/*.safetensors").select(sum(length(col("content")))).first().getLong(0));
+    Measured binary = binaryFileInChildJvm(path, bytes, s.repeats(), cores);
     Measured scan = gbPerSecond(bytes, s, () -> spark.read().format("safetensors").options(s.options())
         .load(path).select(sum(length(col("data")))).first().getLong(0));
     Measured columnar = gbPerSecond(bytes, s, () -> columnarScan(spark.read().format("safetensors")
@@ -109,6 +108,50 @@ public final class ReadBenchmark {
   private static Measured gbPerSecond(long bytes, Settings s, LongSupplier run) {
     Measured t = seconds(s, run);
     return t.failure() != null ? t : new Measured(bytes / 1e9 / t.value(), null);
+  }
+
+  /**
+   * Spark's binaryFile source, timed in a JVM of its own with this JVM's heap and flags: it holds each file as
+   * one value, so large shards can exhaust the heap, and Spark then ends the whole process (exit 52) from the
+   * task thread, which no catch can stop. A child that dies is reported as failed; this run goes on.
+   */
+  private static Measured binaryFileInChildJvm(String path, long bytes, int repeats, int cores) {
+    List<String> command = new ArrayList<>();
+    command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), ReadBenchmark.class.getName(),
+        path, Integer.toString(repeats), Integer.toString(cores)));
+    try {
+      Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      String output = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      int status = child.waitFor();
+      String last = output.lines().reduce((x, y) -> y).orElse("");
+      if (status != 0 || !last.startsWith("seconds ")) {
+        return new Measured(Double.NaN, "its JVM exited with status " + status + (status == 52
+            ? " (out of memory: binaryFile holds each file as one value; give more heap with "
+                + "SPARK_TENSORS_JAVA_OPTS=-Xmx16g)" : ""));
+      }
+      return new Measured(bytes / 1e9 / Double.parseDouble(last.substring("seconds ".length())), null);
+    } catch (IOException e) {
+      return new Measured(Double.NaN, "cannot start its JVM: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Measured(Double.NaN, "interrupted");
+    }
+  }
+
+  /** The binaryFile contender's own JVM: PATH REPEATS CORES; prints "seconds S" (the best run). */
+  public static void main(String[] args) throws IOException {
+    try (SparkSession spark = SparkSession.builder().appName("bench-read binaryFile")
+        .master("local[" + args[2] + "]").config("spark.ui.enabled", "false").getOrCreate()) {
+      Settings s = new Settings(0, 0, Paths.get("."), Integer.parseInt(args[1]), false, Map.of());
+      Measured m = seconds(s, () -> spark.read().format("binaryFile").load(args[0] + "/*.safetensors")
+          .select(sum(length(col("content")))).first().getLong(0));
+      if (m.failure() != null) {
+        System.exit(1);
+      }
+      System.out.println("seconds " + m.value());
+    }
   }
 
   /** Best wall time of the runs after one warm-up (which also warms the JIT), or the failure. */
