@@ -52,6 +52,17 @@ def torch_seeds():
             put("PyTorchFuzzTest", "pytorch", folder + ".pt", f.read())
 
 
+def dcp_seeds():
+    # DCP .metadata pickles (the rank files stay fixed: DcpFuzzTest reads them from golden/dcp/two-ranks):
+    # the torch-made one and two hostile variants of ../../../golden/dcp (make them with its make_dcp.py).
+    golden = os.path.join("..", "..", "..", "golden", "dcp")
+    for name, path in (("two-ranks.metadata", os.path.join("two-ranks", ".metadata")),
+                       ("overlap.metadata", os.path.join("hostile", "overlap.metadata")),
+                       ("path-escape.metadata", os.path.join("hostile", "path-escape.metadata"))):
+        with open(os.path.join(golden, path), "rb") as f:
+            put("DcpFuzzTest", "dcp", name, f.read())
+
+
 def onnx_seeds():
     import onnx
     from onnx import helper, numpy_helper, TensorProto
@@ -133,7 +144,7 @@ def proto_seeds():
 
 if __name__ == "__main__":
     safetensors_seeds()
-    for make in (torch_seeds, onnx_seeds, gguf_seeds, keras_seeds, tf_seeds, proto_seeds):
+    for make in (torch_seeds, dcp_seeds, onnx_seeds, gguf_seeds, keras_seeds, tf_seeds, proto_seeds):
         try:
             make()
         except (ImportError, OSError) as e:
