@@ -109,6 +109,10 @@ public final class DcpReader implements FormatReader {
       skipped.add(fqn + ": " + item.unsupported());
       return null;
     }
+    if (item.dtype().bits() % 8 != 0) {
+      skipped.add(fqn + ": " + item.dtype() + " packs several elements per byte, which chunks cannot split");
+      return null;
+    }
     long[] shape = item.size();
     List<Chunk> chunks = new ArrayList<>(item.chunks());
     checkCover(location, fqn, shape, chunks);
@@ -140,6 +144,12 @@ public final class DcpReader implements FormatReader {
     return new StoredTensor(fqn, item.dtype(), shape,
         new TensorData(first.location(), first.fileLength(), first.dataOffset(), bytes, decoder));
   }
+
+  /**
+   * Most pairs of chunks compared for overlap per tensor: a tensor split along dimension 1 into N chunks
+   * takes N^2/2 (8192 ranks: 34 million); only hostile metadata needs more.
+   */
+  static final long MAX_CHUNK_COMPARISONS = 100_000_000L;
 
   /** Chunks in row-major order of their first index, so the chunk holding row 0 comes first. */
   private static final Comparator<Chunk> ROW_MAJOR = (a, b) -> Arrays.compare(a.offsets(), b.offsets());
@@ -173,12 +183,18 @@ public final class DcpReader implements FormatReader {
     }
     List<Chunk> sorted = new ArrayList<>(chunks);
     sorted.sort(Comparator.comparingLong(c -> c.offsets().length == 0 ? 0 : c.offsets()[0]));
+    long comparisons = 0;
     for (int i = 0; i < sorted.size(); i++) {
       Chunk a = sorted.get(i);
       for (int j = i + 1; j < sorted.size(); j++) {
         Chunk b = sorted.get(j);
         if (shape.length > 0 && b.offsets()[0] >= a.offsets()[0] + a.sizes()[0]) {
           break; // b and every later chunk start below a's last row
+        }
+        if (++comparisons > MAX_CHUNK_COMPARISONS) {
+          throw fault(location, fqn, "its " + chunks.size() + " chunks share rows so much that checking them for"
+              + " overlap takes more than " + MAX_CHUNK_COMPARISONS + " comparisons; no real checkpoint needs"
+              + " as many. The metadata is corrupt or hostile.");
         }
         if (overlap(a, b)) {
           throw fault(location, fqn, "its chunks " + a + " and " + b + " overlap: some elements are stored"
