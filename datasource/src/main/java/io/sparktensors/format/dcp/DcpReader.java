@@ -329,21 +329,58 @@ public final class DcpReader implements FormatReader {
     }
   }
 
-  /** The range of an open file holding one chunk's {@code torch.save} archive, as a file of its own. */
+  /**
+   * The range of an open file holding one chunk's {@code torch.save} archive, as a file of its own. Small reads
+   * are served from two windows of {@link #WINDOW_BYTES} (the archive's head, with its pickle, and its tail,
+   * with the zip directory), so a chunk costs about two reads of its rank file, not one per zip structure.
+   */
   private record Slice(String location, SeekableInput file, long offset, long length) implements InputFile {
     @Override
     public SeekableInput open(ReadPolicy policy) {
       return new SeekableInput() {
+        private final byte[][] windows = new byte[2][];
+        private final long[] starts = new long[2];
+        private int last;
+
         @Override
         public void readFully(long position, byte[] buffer, int off, int len) throws IOException {
           check(position, len);
-          file.readFully(offset + position, buffer, off, len);
+          if (len > WINDOW_BYTES / 2) {
+            file.readFully(offset + position, buffer, off, len);
+            return;
+          }
+          int w = window(position, len);
+          System.arraycopy(windows[w], (int) (position - starts[w]), buffer, off, len);
+        }
+
+        /** The window holding {@code [position, position + len)}, loading it into the older one if none does. */
+        private int window(long position, int len) throws IOException {
+          for (int w = 0; w < 2; w++) {
+            if (windows[w] != null && position >= starts[w] && position + len <= starts[w] + windows[w].length) {
+              last = w;
+              return w;
+            }
+          }
+          int w = 1 - last;
+          long start = Math.max(0, Math.min(position, length - WINDOW_BYTES));
+          byte[] bytes = new byte[(int) Math.min(WINDOW_BYTES, length - start)];
+          file.readFully(offset + start, bytes, 0, bytes.length);
+          windows[w] = bytes;
+          starts[w] = start;
+          last = w;
+          return w;
         }
 
         @Override
         public void readFully(long position, ByteBuffer dst) throws IOException {
           check(position, dst.remaining());
-          file.readFully(offset + position, dst);
+          if (dst.remaining() > WINDOW_BYTES / 2) {
+            file.readFully(offset + position, dst);
+            return;
+          }
+          int len = dst.remaining();
+          int w = window(position, len);
+          dst.put(windows[w], (int) (position - starts[w]), len);
         }
 
         private void check(long position, long wanted) throws EOFException {
@@ -357,4 +394,7 @@ public final class DcpReader implements FormatReader {
       };
     }
   }
+
+  /** Bytes of a chunk's archive read at once for its small structures. */
+  static final int WINDOW_BYTES = 8 << 10;
 }

@@ -143,6 +143,23 @@ class DcpReaderTest {
   }
 
   @Test
+  void listingReadsEachChunksArchiveInAFewSmallReads() throws IOException {
+    Path dir = golden("two-ranks");
+    Map<String, io.sparktensors.testing.BytesInputFile> ranks = new LinkedHashMap<>();
+    for (String f : List.of("__0_0.distcp", "__1_0.distcp")) {
+      ranks.put(f, new io.sparktensors.testing.BytesInputFile(f, Files.readAllBytes(dir.resolve(f))));
+    }
+    TensorListing listing = new DcpReader().list(new LocalInputFile(dir.resolve(DcpReader.METADATA)),
+        (referrer, name) -> ranks.get(name), ReadLimits.DEFAULTS);
+    long chunks = 0;
+    for (StoredTensor t : listing.tensors()) {
+      chunks += t.data().isPlain() ? 1 : ((ChunkAssemblyDecoder) t.data().decoder()).pieces().size();
+    }
+    int reads = ranks.values().stream().mapToInt(io.sparktensors.testing.BytesInputFile::reads).sum();
+    assertTrue(reads <= 2 * chunks, reads + " reads for " + chunks + " chunks");
+  }
+
+  @Test
   void aRankFileOnItsOwnIsRefusedWithAdvice() {
     Path rank = golden("two-ranks").resolve("__0_0.distcp");
     MalformedTensorFileException e = assertThrows(MalformedTensorFileException.class, () -> new DcpReader()
