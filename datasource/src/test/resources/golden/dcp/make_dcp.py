@@ -6,7 +6,10 @@ two-ranks/   2 gloo processes on 127.0.0.1, a 1-D mesh: DTensors sharded Shard(0
              and Shard(1) (strided pieces), BF16/F16/F32/I64, a replicated scalar, an optimizer-state-like
              entry and non-tensor (bytes) items.
 four-ranks/  4 processes, a 2x2 mesh, [Shard(0), Shard(1)]: each tensor in 4 blocks.
-one-rank/    one process, plain tensors, no process group.
+one-rank/    one process, no process group: plain tensors, a transposed one and a channels_last one (each
+             stored as a strided view of its storage, as torch.save keeps views that fill their storage).
+strided-ranks/  2 processes, DTensor.from_local of non-contiguous local shards (transposed, channels_last):
+             chunks stored as strided views.
 hostile/     .metadata pickles for two-ranks/ made wrong on purpose (see HOSTILE).
 expected.json  per folder: name, dtype, shape and sha256 of the FULL tensor's row-major little-endian bytes,
                from the original tensors, checked against dcp.load into full tensors; and the bytes items.
@@ -61,7 +64,29 @@ def one_rank_tensors():
         "w": torch.randn(3, 4, generator=g),
         "b": torch.arange(4, dtype=torch.int64),
         "h": torch.randn(2, 2, generator=g).to(torch.float16),
+        "wt": torch.randn(4, 3, generator=g).t(),
+        "conv": torch.randn(2, 3, 2, 2, generator=g).to(memory_format=torch.channels_last),
     }
+
+
+def strided_locals(rank):
+    """Each rank's non-contiguous local shards, whose storages they fill (so DCP stores them as views)."""
+    g = torch.Generator().manual_seed(100 + rank)
+    return {
+        "t": (torch.randn(3, 3 - rank, generator=g).t(), Shard(0)),  # local (3 - rank) x 3, transposed
+        "c": (torch.randn(2, 3, 2, 2, generator=g).to(memory_format=torch.channels_last), Shard(1)),
+        "tc": (torch.randn(5, 2, generator=g).t(), Shard(1)),  # local 2 x 5, transposed, by columns
+    }
+
+
+def strided_full():
+    parts = {k: [] for k in strided_locals(0)}
+    placements = {}
+    for rank in range(2):
+        for k, (t, p) in strided_locals(rank).items():
+            parts[k].append(t)
+            placements[k] = p
+    return {k: torch.cat(v, dim=placements[k].dim).contiguous() for k, v in parts.items()}
 
 
 def nested(flat):
@@ -90,6 +115,20 @@ def two_ranks(rank, world, port, out):
         flat[name] = t.clone() if placement is None else distribute_tensor(t, mesh, [placement])
     state = nested(flat)
     state["train"] = {"step": 7, "note": "not a tensor"}  # bytes items
+    dcp.save(state, checkpoint_id=out)
+    dist.destroy_process_group()
+
+
+def strided_ranks(rank, world, port, out):
+    from torch.distributed.tensor import DTensor
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    mesh = init_device_mesh("cpu", (world,))
+    full = strided_full()
+    state = {}
+    for k, (t, placement) in strided_locals(rank).items():
+        assert not t.is_contiguous() and t.untyped_storage().nbytes() == t.numel() * t.element_size(), k
+        state[k] = DTensor.from_local(t, mesh, [placement], run_check=False, shape=full[k].shape,
+                                      stride=full[k].stride())
     dcp.save(state, checkpoint_id=out)
     dist.destroy_process_group()
 
@@ -196,6 +235,10 @@ def main():
     path = fresh("four-ranks")
     mp.spawn(four_ranks, args=(4, free_port(), path), nprocs=4, join=True)
     out["four-ranks"] = expected("four-ranks", four_rank_tensors(), [])
+
+    path = fresh("strided-ranks")
+    mp.spawn(strided_ranks, args=(2, free_port(), path), nprocs=2, join=True)
+    out["strided-ranks"] = expected("strided-ranks", strided_full(), [])
 
     path = fresh("one-rank")
     dcp.save(one_rank_tensors(), checkpoint_id=path)  # no process group: a single-process save

@@ -1,6 +1,7 @@
 package io.sparktensors.format.dcp;
 
 import io.sparktensors.format.TensorDecoder;
+import io.sparktensors.format.pytorch.StorageViewDecoder;
 import io.sparktensors.io.SeekableInput;
 import java.io.IOException;
 import java.io.Serializable;
@@ -8,12 +9,14 @@ import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * Assembles rows of a full tensor from the chunks a DCP checkpoint stores it in, each a plain row-major
- * little-endian byte range of some rank file (found and checked when the checkpoint was listed). A chunk
+ * Assembles rows of a full tensor from the chunks a DCP checkpoint stores it in, each a row-major
+ * little-endian byte range of some rank file, or a strided view of one (a transposed or channels_last local
+ * shard, gathered by a {@link StorageViewDecoder}); found and checked when the checkpoint was listed. A chunk
  * covering whole rows (a {@code Shard(0)} shard) is read straight into the output; any other chunk
  * ({@code Shard(1)}, a block of a 2-D mesh) is read a block of its rows at a time, at most
- * {@link #BLOCK_BYTES} or one of its rows, and scattered into place. Memory is bounded by that block,
- * never by the tensor. Splittable along dimension 0: a run of rows touches only the chunks it overlaps.
+ * {@link #BLOCK_BYTES} or one of its rows, and scattered into place. Memory is bounded by that block (and a
+ * view's storage window), never by the tensor. Splittable along dimension 0: a run of rows touches only the
+ * chunks it overlaps.
  *
  * @param tensor the tensor's name, for messages
  * @param elementSize bytes per element
@@ -30,10 +33,11 @@ record ChunkAssemblyDecoder(String tensor, int elementSize, long[] shape, String
   /**
    * A chunk's place in the tensor and the range of a file holding its bytes, row-major and contiguous.
    *
-   * @param dataOffset the first byte of the chunk in {@code location}
+   * @param dataOffset the first byte of the chunk (or of its storage) in {@code location}
+   * @param view how to gather the chunk's rows when it is a strided view of its storage, else null
    */
-  record Piece(String location, long fileLength, long dataOffset, long[] offsets, long[] sizes)
-      implements Serializable {
+  record Piece(String location, long fileLength, long dataOffset, long[] offsets, long[] sizes,
+      StorageViewDecoder view) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     Piece {
@@ -73,11 +77,11 @@ record ChunkAssemblyDecoder(String tensor, int elementSize, long[] shape, String
         continue;
       }
       SeekableInput src = open(in, files, p);
-      long srcStart = p.dataOffset + (from - first) * chunkRowBytes;
       if (chunkRowBytes == rowBytes) { // whole rows: the same bytes in the same order as the output
-        src.readFully(srcStart, out.slice(base + (int) ((from - rowStart) * rowBytes), (int) ((to - from) * rowBytes)));
+        ByteBuffer dst = out.slice(base + (int) ((from - rowStart) * rowBytes), (int) ((to - from) * rowBytes));
+        readRows(src, p, from - first, to - from, chunkRowBytes, dst);
       } else {
-        scatter(src, p, srcStart, chunkRowBytes, (from - rowStart) * rowBytes, to - from, rowBytes, out, base);
+        scatter(src, p, from - first, chunkRowBytes, (from - rowStart) * rowBytes, to - from, rowBytes, out, base);
       }
     }
     out.position(out.limit());
@@ -99,7 +103,7 @@ record ChunkAssemblyDecoder(String tensor, int elementSize, long[] shape, String
    * rows, then each row's runs (the chunk's contiguous extent of dimension {@code k} times the full
    * dimensions after it) to their place in the output.
    */
-  private void scatter(SeekableInput src, Piece p, long srcStart, long chunkRowBytes, long dstStart, long rows,
+  private void scatter(SeekableInput src, Piece p, long chunkRow, long chunkRowBytes, long dstStart, long rows,
       long rowBytes, ByteBuffer out, int base) throws IOException {
     int rank = shape.length;
     int k = rank - 1; // dimensions after k are whole in the chunk
@@ -116,7 +120,7 @@ record ChunkAssemblyDecoder(String tensor, int elementSize, long[] shape, String
     long[] index = new long[rank];
     for (long row = 0; row < rows; row += rowsPerBlock) {
       int n = (int) Math.min(rowsPerBlock, rows - row);
-      src.readFully(srcStart + row * chunkRowBytes, block, 0, (int) (n * chunkRowBytes));
+      readRows(src, p, chunkRow + row, n, chunkRowBytes, ByteBuffer.wrap(block, 0, (int) (n * chunkRowBytes)));
       for (int r = 0; r < n; r++) {
         long dstRow = dstStart + (row + r) * rowBytes;
         int at = (int) (r * chunkRowBytes);
@@ -133,6 +137,16 @@ record ChunkAssemblyDecoder(String tensor, int elementSize, long[] shape, String
           }
         }
       }
+    }
+  }
+
+  /** Rows {@code [row, row + count)} of a chunk, row-major, into {@code dst} (exactly their bytes). */
+  private static void readRows(SeekableInput src, Piece p, long row, long count, long chunkRowBytes, ByteBuffer dst)
+      throws IOException {
+    if (p.view == null) {
+      src.readFully(p.dataOffset + row * chunkRowBytes, dst);
+    } else {
+      p.view.decode(src, row, count, dst);
     }
   }
 

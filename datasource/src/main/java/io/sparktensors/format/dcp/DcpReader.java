@@ -12,6 +12,7 @@ import io.sparktensors.format.pytorch.DcpMetadata.Chunk;
 import io.sparktensors.format.pytorch.DcpMetadata.Storage;
 import io.sparktensors.format.pytorch.DcpMetadata.TensorItem;
 import io.sparktensors.format.pytorch.PyTorchReader;
+import io.sparktensors.format.pytorch.StorageViewDecoder;
 import io.sparktensors.io.FolderFiles;
 import io.sparktensors.io.InputFile;
 import io.sparktensors.io.ReadPolicy;
@@ -45,7 +46,8 @@ import java.util.Map;
  * chunks cover it exactly once (no overlap, no gap), each chunk has a stored range inside a file of the
  * folder ({@link FolderFiles} refuses paths leaving it), and that range is a {@code torch.save} archive
  * (checked by the {@link PyTorchReader} in its strict mode) holding exactly the chunk: its dtype and shape,
- * a contiguous little-endian storage of dtype * elements bytes. Each fault is a
+ * dtype * elements bytes, as a plain byte range or a strided view of its storage (a transposed or
+ * channels_last shard, which torch.save keeps as it is). Each fault is a
  * {@link MalformedTensorFileException} naming the file, the tensor and the fault.
  */
 public final class DcpReader implements FormatReader {
@@ -135,9 +137,10 @@ public final class DcpReader implements FormatReader {
     if (first == null) { // a tensor of no elements stored in no chunk
       return new StoredTensor(fqn, item.dtype(), shape, TensorData.plain(location, 0, 0, 0));
     }
-    if (pieces.size() == 1) {
-      return new StoredTensor(fqn, item.dtype(), shape,
-          TensorData.plain(first.location(), first.fileLength(), first.dataOffset(), bytes));
+    if (pieces.size() == 1) { // stored whole: a byte range, or a view of its storage
+      return new StoredTensor(fqn, item.dtype(), shape, first.view() == null
+          ? TensorData.plain(first.location(), first.fileLength(), first.dataOffset(), bytes)
+          : new TensorData(first.location(), first.fileLength(), first.dataOffset(), bytes, first.view()));
     }
     ChunkAssemblyDecoder decoder = new ChunkAssemblyDecoder(fqn, item.dtype().bits() / 8, shape,
         first.location(), pieces);
@@ -266,12 +269,19 @@ public final class DcpReader implements FormatReader {
           + " metadata says " + item.dtype() + Arrays.toString(c.sizes()) + " (" + expected + " bytes). The"
           + " metadata does not describe this rank file.");
     }
-    if (!t.data().isPlain()) {
-      throw fault(location, fqn, "its chunk at " + Arrays.toString(c.offsets()) + " in '" + rank.location
-          + "' is not a contiguous little-endian storage, as DCP writes chunks. Save the checkpoint again.");
+    if (t.data().isPlain()) {
+      return new ChunkAssemblyDecoder.Piece(rank.location, rank.length, s.offset() + t.data().offset(),
+          c.offsets(), c.sizes(), null);
     }
-    return new ChunkAssemblyDecoder.Piece(rank.location, rank.length, s.offset() + t.data().offset(),
-        c.offsets(), c.sizes());
+    if (!(t.data().decoder() instanceof StorageViewDecoder v)) {
+      throw fault(location, fqn, "its chunk at " + Arrays.toString(c.offsets()) + " in '" + rank.location
+          + "' is not a dense tensor view. Save the checkpoint again.");
+    }
+    // A strided view (a transposed or channels_last shard), its storage moved from the archive to the rank file.
+    StorageViewDecoder view = new StorageViewDecoder(rank.location, fqn, s.offset() + v.storageOffset(),
+        v.storageBytes(), v.elementSize(), v.swapUnit(), v.offset(), v.size(), v.stride());
+    return new ChunkAssemblyDecoder.Piece(rank.location, rank.length, view.storageOffset(), c.offsets(),
+        c.sizes(), view);
   }
 
   private static MalformedTensorFileException fault(String location, String fqn, String why) {

@@ -77,7 +77,7 @@ class DcpReaderTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"two-ranks", "four-ranks", "one-rank"})
+  @ValueSource(strings = {"two-ranks", "four-ranks", "one-rank", "strided-ranks"})
   void everyTensorIsTheFullTensorTorchSaved(String checkpoint) throws IOException {
     TensorListing listing = list(golden(checkpoint));
     Map<String, Expected> expected = expected(checkpoint);
@@ -108,7 +108,7 @@ class DcpReaderTest {
   }
 
   @Test
-  void shardedTensorsAreAssembledAndWholeOnesArePlainRanges() throws IOException {
+  void shardedTensorsAreAssembledAndWholeOnesAreByteRangesOrViews() throws IOException {
     Map<String, StoredTensor> byName = new LinkedHashMap<>();
     list(golden("two-ranks")).tensors().forEach(t -> byName.put(t.name(), t));
     // Shard(0) and Shard(1) tensors span both rank files; the replicated scalar is one chunk, a byte range.
@@ -118,7 +118,19 @@ class DcpReaderTest {
     assertEquals(2, d.pieces().size());
     assertFalse(d.pieces().get(0).location().equals(d.pieces().get(1).location()), "one chunk per rank file");
     assertTrue(byName.get("model.scale").data().isPlain());
-    assertTrue(list(golden("one-rank")).tensors().stream().allMatch(t -> t.data().isPlain()));
+    // One process: whole tensors, byte ranges; a transposed or channels_last one is a view of its storage.
+    for (StoredTensor t : list(golden("one-rank")).tensors()) {
+      boolean strided = t.name().equals("wt") || t.name().equals("conv");
+      assertEquals(strided, !t.data().isPlain(), t.name());
+      if (strided) {
+        assertInstanceOf(io.sparktensors.format.pytorch.StorageViewDecoder.class, t.data().decoder());
+      }
+    }
+    // Strided local shards: assembled from views.
+    for (StoredTensor t : list(golden("strided-ranks")).tensors()) {
+      ChunkAssemblyDecoder strided = assertInstanceOf(ChunkAssemblyDecoder.class, t.data().decoder());
+      assertTrue(strided.pieces().stream().allMatch(p -> p.view() != null), t.name());
+    }
   }
 
   @Test

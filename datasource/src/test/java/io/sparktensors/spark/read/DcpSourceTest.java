@@ -44,7 +44,7 @@ class DcpSourceTest extends SparkTestBase {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"two-ranks", "four-ranks", "one-rank"})
+  @ValueSource(strings = {"two-ranks", "four-ranks", "one-rank", "strided-ranks"})
   void dcpAndTensorsSourcesReadEveryFullTensor(String checkpoint) throws Exception {
     String src = golden(checkpoint).toString();
     Map<String, String> expected = expected(checkpoint);
@@ -92,6 +92,12 @@ class DcpSourceTest extends SparkTestBase {
     assertEquals(8, r.tensors());
     assertTrue(r.files().contains("model.safetensors.index.json"), r.files().toString());
     assertEquals(List.of(), r.copiedFiles(), "rank files and .metadata are not side files");
+    // Strided local shards (transposed, channels_last) convert as well.
+    Path strided = dir.resolve("hf-strided");
+    CheckpointReshard.run(spark, golden("strided-ranks").toString(), strided.toString(),
+        ReshardOptions.defaults().withMaxShardSize(256));
+    assertEquals(expected("strided-ranks"), SparkSessions.tensorHashes(spark.read().format("safetensors")
+        .load(strided.toString())));
   }
 
   @Test
