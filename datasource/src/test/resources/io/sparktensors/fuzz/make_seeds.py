@@ -61,6 +61,14 @@ def dcp_seeds():
                        ("path-escape.metadata", os.path.join("hostile", "path-escape.metadata"))):
         with open(os.path.join(golden, path), "rb") as f:
             put("DcpFuzzTest", "dcp", name, f.read())
+    # strided-ranks (chunks stored as strided views), its rank files renamed as DcpFuzzTest holds them.
+    import pickle
+    import torch  # noqa: F401 (the metadata's classes)
+    with open(os.path.join(golden, "strided-ranks", ".metadata"), "rb") as f:
+        m = pickle.load(f)
+    for info in m.storage_data.values():
+        info.relative_path = {"__0_0.distcp": "__2_0.distcp", "__1_0.distcp": "__3_0.distcp"}[info.relative_path]
+    put("DcpFuzzTest", "dcp", "strided-ranks.metadata", pickle.dumps(m, protocol=4))
 
 
 def onnx_seeds():
