@@ -4,6 +4,7 @@ import io.sparktensors.errors.TensorErrors;
 
 import io.sparktensors.format.FormatReader;
 import io.sparktensors.format.ReaderSettings;
+import io.sparktensors.format.dcp.DcpReader;
 import io.sparktensors.format.gguf.GgufReader;
 import io.sparktensors.format.keras.KerasReader;
 import io.sparktensors.format.onnx.OnnxReader;
@@ -28,7 +29,12 @@ public enum CheckpointFormat {
   /** Keras 2 {@code .h5} models and weights, Keras 3 {@code .weights.h5} and {@code .keras} archives. */
   KERAS(KerasReader.NAME, List.of(".h5", ".hdf5", ".keras"), null, null),
   ONNX(OnnxReader.NAME, List.of(".onnx"), null, null),
-  GGUF(GgufReader.NAME, List.of(".gguf"), null, null);
+  GGUF(GgufReader.NAME, List.of(".gguf"), null, null),
+  /**
+   * A {@code torch.distributed.checkpoint} folder: its {@code .metadata} is the file listed, its
+   * {@code .distcp} rank files hold the bytes. A folder holding {@code .metadata} is read as DCP.
+   */
+  DCP(DcpReader.NAME, List.of(DcpReader.RANK_FILE_SUFFIX), null, null);
 
   private final String shortName;
   private final List<String> suffixes;
@@ -57,8 +63,14 @@ public enum CheckpointFormat {
     return indexSuffix != null && fileName.endsWith(indexSuffix);
   }
 
-  /** Whether {@code fileName} is a data file of this format by its name. */
+  /**
+   * Whether {@code fileName} is a data file of this format by its name (for DCP: {@code .metadata}, or a rank
+   * file, which the reader refuses on its own with advice).
+   */
   public boolean isDataFile(String fileName) {
+    if (this == DCP && fileName.equals(DcpReader.METADATA)) {
+      return true;
+    }
     String lower = fileName.toLowerCase(Locale.ROOT);
     return !isIndex(fileName) && suffixes.stream().anyMatch(lower::endsWith);
   }
@@ -68,7 +80,7 @@ public enum CheckpointFormat {
    * relative to it, or null.
    */
   public String nestedFile() {
-    return this == TENSORFLOW ? "variables/variables.index" : null;
+    return this == TENSORFLOW ? "variables/variables.index" : this == DCP ? DcpReader.METADATA : null;
   }
 
   /** The reader for this format, set up as {@code settings} says. */
@@ -80,6 +92,7 @@ public enum CheckpointFormat {
       case KERAS -> new KerasReader();
       case ONNX -> new OnnxReader();
       case GGUF -> new GgufReader(settings.dequantize());
+      case DCP -> new DcpReader();
     };
   }
 

@@ -268,9 +268,21 @@ public final class ScanPlanner {
    */
   private void expandFolder(FileEntry folder, Map<String, Candidate> out) throws IOException {
     List<FileEntry> children = store.list(folder.path());
+    if (options.format() == null || options.format() == CheckpointFormat.DCP) {
+      // A folder holding DCP's .metadata is a DCP checkpoint, whatever else it holds: .metadata stands for it.
+      for (FileEntry child : children) {
+        if (child.isFile() && child.name().equals(CheckpointFormat.DCP.nestedFile())) {
+          out.putIfAbsent(child.path(), new Candidate(child, CheckpointFormat.DCP, null));
+          return;
+        }
+      }
+    }
     List<CheckpointFormat> formats = options.format() != null ? List.of(options.format())
         : Arrays.asList(CheckpointFormat.values());
     for (CheckpointFormat format : formats) {
+      if (format == CheckpointFormat.DCP) {
+        continue; // read above, by its .metadata, or not at all
+      }
       List<FileEntry> indexes = new ArrayList<>();
       List<FileEntry> tensorFiles = new ArrayList<>();
       for (FileEntry child : children) {

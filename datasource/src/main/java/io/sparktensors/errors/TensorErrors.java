@@ -82,7 +82,7 @@ public final class TensorErrors {
   /** A file whose format neither the scan nor its name says. */
   public static IOException unknownFormat(String fileName) {
     return new IOException(message("tell the format of '" + fileName + "'", "its name marks no known format",
-        "Name the format: spark.read.format(\"pytorch\") (or safetensors, tensorflow, keras, onnx, gguf)"));
+        "Name the format: spark.read.format(\"pytorch\") (or safetensors, tensorflow, keras, onnx, gguf, dcp)"));
   }
 
   /** A folder with several indexes and none of them the default. */

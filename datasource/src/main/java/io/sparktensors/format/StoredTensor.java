@@ -52,11 +52,20 @@ public record StoredTensor(String name, DType dtype, long[] shape, TensorData da
    */
   public void readRows(io.sparktensors.io.SeekableInput in, long rowStart, long rowCount, java.nio.ByteBuffer out)
       throws java.io.IOException {
+    readRows(in, null, rowStart, rowCount, out);
+  }
+
+  /**
+   * As {@link #readRows(io.sparktensors.io.SeekableInput, long, long, java.nio.ByteBuffer)}, for a decoder that
+   * reads other files besides {@code in}'s (a DCP tensor's rank files) and opens them through {@code files}.
+   */
+  public void readRows(io.sparktensors.io.SeekableInput in, TensorDecoder.Files files, long rowStart,
+      long rowCount, java.nio.ByteBuffer out) throws java.io.IOException {
     if (data.isPlain()) {
       long rowBytes = rows() == 0 ? 0 : data.length() / rows();
       in.readFully(data.offset() + rowStart * rowBytes, out);
     } else {
-      data.decoder().decode(in, rowStart, rowCount, out);
+      data.decoder().decode(in, files, rowStart, rowCount, out);
     }
   }
 

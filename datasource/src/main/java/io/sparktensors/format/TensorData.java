@@ -10,7 +10,8 @@ import java.util.Objects;
  * {@code location}, already in the safetensors encoding (row-major, little-endian), so readers copy it
  * as it is and may split it at any row. With a decoder, {@code length} is the length of the decoded
  * tensor, {@code offset} the first stored byte (readers visit a file in offset order) and the decoder
- * produces the bytes.
+ * produces the bytes; it may read other files besides this one through {@link TensorDecoder.Files} (a DCP
+ * tensor's chunks in several rank files).
  *
  * @param location the file holding the bytes (a sibling of the checkpoint file for TF data shards and
  *     ONNX external data), as {@link io.sparktensors.io.InputFile#location()} names it

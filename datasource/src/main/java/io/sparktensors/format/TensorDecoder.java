@@ -23,6 +23,27 @@ public interface TensorDecoder extends Serializable {
   void decode(SeekableInput in, long rowStart, long rowCount, ByteBuffer out) throws IOException;
 
   /**
+   * Writes rows as {@link #decode(SeekableInput, long, long, ByteBuffer)} does, for a tensor whose bytes lie in
+   * several files (a DCP tensor's chunks, one per rank file): the decoder opens the files other than
+   * {@code in}'s through {@code files}. The default ignores {@code files}.
+   *
+   * @param files opens the other files; the caller owns (and closes) what it opens
+   */
+  default void decode(SeekableInput in, Files files, long rowStart, long rowCount, ByteBuffer out)
+      throws IOException {
+    decode(in, rowStart, rowCount, out);
+  }
+
+  /** Opens, for a decoder, a file other than the one its tensor's data names. */
+  interface Files {
+    /**
+     * The open file at {@code location}, of the length it had when it was listed; owned by the caller, who
+     * may hand the same one to later calls.
+     */
+    SeekableInput open(String location, long fileLength) throws IOException;
+  }
+
+  /**
    * Whether any run of rows decodes on its own, so readers may split a large tensor into chunks. When
    * false the tensor is decoded whole, in one chunk.
    */

@@ -157,6 +157,34 @@ class ScanPlannerTest {
   }
 
   @Test
+  void aFolderHoldingDcpMetadataIsReadAsDcpWhateverElseItHolds() throws Exception {
+    Path dcp = dir.resolve("dcp");
+    Files.createDirectories(dcp);
+    Path golden = Path.of(ScanPlannerTest.class.getResource("/golden/dcp/two-ranks").toURI());
+    for (String f : List.of(".metadata", "__0_0.distcp", "__1_0.distcp")) {
+      Files.copy(golden.resolve(f), dcp.resolve(f));
+    }
+    Files.copy(sharded.resolve("model-00001-of-00002.safetensors"), dcp.resolve("stray.safetensors"));
+    List<ListedFile> files = new ScanPlanner(List.of(dcp.toString()), options(), local).listings();
+    assertEquals(1, files.size());
+    assertEquals(CheckpointFormat.DCP, files.get(0).format());
+    assertTrue(files.get(0).file().location().endsWith("/.metadata"), files.get(0).file().location());
+    assertEquals(8, files.get(0).listing().tensors().size());
+    // Chunks go to the rank file holding their first bytes; both rank files are read.
+    Set<String> locations = new TreeSet<>();
+    new ScanPlanner(List.of(dcp.toString()), options(), local).plan(TensorPredicate.ALWAYS, true, 2).splits()
+        .forEach(s -> s.slices().forEach(f -> locations.add(Path.of(f.file().location()).getFileName().toString())));
+    assertEquals(Set.of("__0_0.distcp", "__1_0.distcp"), locations);
+    // Named as DCP, a folder without .metadata holds nothing to read; a rank file alone is refused with advice.
+    ScanOptions dcpOnly = ScanOptions.defaults(CheckpointFormat.DCP);
+    assertThrows(java.io.FileNotFoundException.class,
+        () -> new ScanPlanner(List.of(sharded.toString()), dcpOnly, local).listings());
+    IOException e = assertThrows(IOException.class, () -> new ScanPlanner(
+        List.of(dcp.resolve("__0_0.distcp").toString()), options(), local).listings());
+    assertTrue(e.getMessage().contains("Read the checkpoint folder"), e.getMessage());
+  }
+
+  @Test
   void sniffingTellsEveryFormatWithAMagic() {
     byte[] safetensors = new byte[16];
     safetensors[0] = 42;

@@ -54,6 +54,54 @@ final class FuzzContract {
     decodeAll(file, listing);
   }
 
+  /**
+   * Lists {@code input} as a file named {@code fileName} beside the fixed files {@code folder} holds by name
+   * (a DCP checkpoint's rank files), then decodes what it lists from any of them, opening the others through
+   * {@link io.sparktensors.format.TensorDecoder.Files}.
+   */
+  static void check(FormatReader reader, byte[] input, String fileName, java.util.Map<String, byte[]> folder) {
+    BytesInputFile file = new BytesInputFile(fileName, input);
+    java.util.Map<String, BytesInputFile> byLocation = new java.util.HashMap<>();
+    folder.forEach((name, bytes) -> byLocation.put(name, new BytesInputFile(name, bytes)));
+    byLocation.put(fileName, file);
+    FolderFiles files = (referrer, name) -> {
+      FolderFiles.checkRelative(referrer, name);
+      BytesInputFile f = byLocation.get(name);
+      if (f == null) {
+        throw new FileNotFoundException(name);
+      }
+      return f;
+    };
+    TensorListing listing;
+    try {
+      listing = reader.list(file, files, LIMITS);
+    } catch (MalformedTensorFileException | FileNotFoundException expected) {
+      return;
+    } catch (IOException e) {
+      throw new AssertionError("an IOException other than MalformedTensorFileException: " + e, e);
+    }
+    long budget = DECODE_BUDGET;
+    for (StoredTensor t : listing.tensors()) {
+      TensorData d = t.data();
+      BytesInputFile holder = byLocation.get(d.location());
+      if (d.length() > budget || holder == null) {
+        continue;
+      }
+      budget -= d.length();
+      ByteBuffer out = ByteBuffer.allocate((int) d.length());
+      try (SeekableInput in = holder.open(ReadPolicy.RANDOM)) {
+        t.readRows(in, (location, length) -> byLocation.get(location).open(ReadPolicy.RANDOM), 0, t.rows(), out);
+      } catch (MalformedTensorFileException expected) {
+        continue;
+      } catch (IOException e) {
+        throw new AssertionError("listed data could not be read: " + e, e);
+      }
+      if (out.hasRemaining()) {
+        throw new AssertionError("decoding " + t.name() + " left " + out.remaining() + " bytes unwritten");
+      }
+    }
+  }
+
   private static void decodeAll(BytesInputFile file, TensorListing listing) {
     long budget = DECODE_BUDGET;
     try (SeekableInput in = file.open(ReadPolicy.RANDOM)) {

@@ -31,8 +31,20 @@ public final class StoredTensors {
   public static byte[] rows(StoredTensor t, long start, long count) {
     long rowBytes = t.rows() == 0 ? 0 : t.data().length() / t.rows();
     ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(count * rowBytes));
+    Map<String, SeekableInput> others = new HashMap<>();
     try (SeekableInput in = new LocalInputFile(Path.of(t.data().location())).open(ReadPolicy.RANDOM)) {
-      t.readRows(in, start, count, out);
+      // A decoder may read other files (a DCP tensor's rank files): local ones, closed below.
+      t.readRows(in, (location, length) -> {
+        SeekableInput other = others.get(location);
+        if (other == null) {
+          other = new LocalInputFile(Path.of(location)).open(ReadPolicy.RANDOM);
+          others.put(location, other);
+        }
+        return other;
+      }, start, count, out);
+      for (SeekableInput other : others.values()) {
+        other.close();
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -52,6 +52,25 @@ def torch_seeds():
             put("PyTorchFuzzTest", "pytorch", folder + ".pt", f.read())
 
 
+def dcp_seeds():
+    # DCP .metadata pickles (the rank files stay fixed: DcpFuzzTest reads them from golden/dcp/two-ranks):
+    # the torch-made one and two hostile variants of ../../../golden/dcp (make them with its make_dcp.py).
+    golden = os.path.join("..", "..", "..", "golden", "dcp")
+    for name, path in (("two-ranks.metadata", os.path.join("two-ranks", ".metadata")),
+                       ("overlap.metadata", os.path.join("hostile", "overlap.metadata")),
+                       ("path-escape.metadata", os.path.join("hostile", "path-escape.metadata"))):
+        with open(os.path.join(golden, path), "rb") as f:
+            put("DcpFuzzTest", "dcp", name, f.read())
+    # strided-ranks (chunks stored as strided views), its rank files renamed as DcpFuzzTest holds them.
+    import pickle
+    import torch  # noqa: F401 (the metadata's classes)
+    with open(os.path.join(golden, "strided-ranks", ".metadata"), "rb") as f:
+        m = pickle.load(f)
+    for info in m.storage_data.values():
+        info.relative_path = {"__0_0.distcp": "__2_0.distcp", "__1_0.distcp": "__3_0.distcp"}[info.relative_path]
+    put("DcpFuzzTest", "dcp", "strided-ranks.metadata", pickle.dumps(m, protocol=4))
+
+
 def onnx_seeds():
     import onnx
     from onnx import helper, numpy_helper, TensorProto
@@ -133,7 +152,7 @@ def proto_seeds():
 
 if __name__ == "__main__":
     safetensors_seeds()
-    for make in (torch_seeds, onnx_seeds, gguf_seeds, keras_seeds, tf_seeds, proto_seeds):
+    for make in (torch_seeds, dcp_seeds, onnx_seeds, gguf_seeds, keras_seeds, tf_seeds, proto_seeds):
         try:
             make()
         except (ImportError, OSError) as e:

@@ -138,6 +138,22 @@ class CommandLineTest {
     assertTrue(bf16.contains("verify: 0 tensors identical, 28 converted to another dtype"), bf16);
   }
   @Test
+  void convertTurnsADcpCheckpointIntoHuggingFaceSafetensors(@TempDir Path dir) throws Exception {
+    // Two gloo ranks' torch.distributed.checkpoint (datasource's golden/dcp/make_dcp.py): Shard(0), Shard(1).
+    Path source = Paths.get("..", "datasource", "src", "test", "resources", "golden", "dcp", "two-ranks")
+        .toAbsolutePath().normalize();
+    Path target = dir.resolve("hf");
+    String out = Harness.cli("convert", source.toString(), target.toString(), "--max-shard-size", "256",
+        "--verify");
+    assertTrue(out.contains("verify: 8 tensors identical, 0 converted to another dtype (not compared), 0 differ"),
+        out);
+    assertTrue(Files.exists(target.resolve("model.safetensors.index.json")), out);
+    try (var files = Files.list(target)) {
+      assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".distcp")), "rank files are not copied");
+    }
+  }
+
+  @Test
   void diffFindsAConversionEqualAndADtypeChangeDifferent(@TempDir Path dir) throws Exception {
     Path source = Fixtures.reference("tiny-gpt2-bin");
     Harness.cli("convert", source.toString(), dir.resolve("st").toString());

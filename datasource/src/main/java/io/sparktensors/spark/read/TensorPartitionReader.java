@@ -1,5 +1,6 @@
 package io.sparktensors.spark.read;
 import io.sparktensors.spark.Allocators;
+import io.sparktensors.spark.HadoopDecoderFiles;
 import io.sparktensors.spark.read.metrics.TensorScanMetrics;
 
 import io.sparktensors.checkpoint.FileSlice;
@@ -46,6 +47,8 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
   private int slice;
   private int next; // next chunk of the current slice
   private SeekableInput input;
+  /** The other files decoders read (a DCP tensor's other rank files), open for the whole split. */
+  private final HadoopDecoderFiles otherFiles;
   private final TensorVectors[] vectors;
   private ColumnarBatch batch;
   private Future<ColumnarBatch> ahead;
@@ -61,6 +64,7 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
     this.slices = split.slices();
     this.context = context;
     this.allocator = Allocators.newChild("spark-tensors-reader");
+    this.otherFiles = new HadoopDecoderFiles(context.configuration());
     TensorVectors first = new TensorVectors(context.requiredSchema(), allocator);
     this.vectors = first.readsData()
         ? new TensorVectors[] {first, new TensorVectors(context.requiredSchema(), allocator)}
@@ -184,7 +188,7 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
           if (c.decoder() == null) {
             in.readFully(c.offset(), into.dataTarget(i, c.length()));
           } else {
-            c.decoder().decode(in, c.chunkStart(), c.rows(), into.dataTarget(i, c.length()));
+            c.decoder().decode(in, otherFiles, c.chunkStart(), c.rows(), into.dataTarget(i, c.length()));
           }
         } catch (java.io.EOFException e) {
           throw new MalformedTensorFileException(s.file().location(), c.name(), e.getMessage(), e);
@@ -253,7 +257,7 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
     return new CustomTaskMetric[] {
         TensorScanMetrics.value(TensorScanMetrics.TENSOR_BYTES, bytesRead),
         TensorScanMetrics.value(TensorScanMetrics.CHUNKS, chunksRead),
-        TensorScanMetrics.value(TensorScanMetrics.FILES_OPENED, filesOpened),
+        TensorScanMetrics.value(TensorScanMetrics.FILES_OPENED, filesOpened + otherFiles.opened()),
     };
   }
 
@@ -264,6 +268,7 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
       stopping = true;
       waitForReadAhead(); // it writes into vectors this close frees
       closeInput();
+      otherFiles.close();
     } finally {
       for (TensorVectors v : vectors) {
         v.close();

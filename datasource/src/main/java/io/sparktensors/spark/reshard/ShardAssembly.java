@@ -1,4 +1,5 @@
 package io.sparktensors.spark.reshard;
+import io.sparktensors.spark.HadoopDecoderFiles;
 import io.sparktensors.spark.SerializableConfiguration;
 
 import io.sparktensors.checkpoint.AssemblyPlan;
@@ -182,6 +183,7 @@ public final class ShardAssembly {
         throws IOException, InterruptedException {
       String openFile = null;
       SeekableInput in = null;
+      HadoopDecoderFiles otherFiles = new HadoopDecoderFiles(conf);
       try {
         for (int i = 0; i < tensors.size(); i++) {
           full.add(new Piece(i, null));
@@ -196,7 +198,7 @@ public final class ShardAssembly {
               openFile = r.file();
             }
             if (r.decoder() != null) {
-              decode(i, r, in);
+              decode(i, r, in, otherFiles);
               continue;
             }
             for (long done = 0; done < r.length(); ) {
@@ -210,8 +212,12 @@ public final class ShardAssembly {
           }
         }
       } finally {
-        if (in != null) {
-          in.close();
+        try {
+          otherFiles.close();
+        } finally {
+          if (in != null) {
+            in.close();
+          }
         }
       }
     }
@@ -220,7 +226,8 @@ public final class ShardAssembly {
      * Decodes a tensor a buffer's worth of rows at a time. A row larger than a buffer, or a decoder that
      * cannot start mid-tensor, takes a buffer of its own for that piece.
      */
-    private void decode(int tensor, Range r, SeekableInput in) throws IOException, InterruptedException {
+    private void decode(int tensor, Range r, SeekableInput in, HadoopDecoderFiles otherFiles)
+        throws IOException, InterruptedException {
       long rowBytes = r.rows() == 0 ? 0 : r.length() / r.rows();
       long perPiece = !r.decoder().splittable() || rowBytes == 0 ? r.rows()
           : Math.max(1, COPY_BYTES / rowBytes);
@@ -234,7 +241,7 @@ public final class ShardAssembly {
         }
         ByteBuffer buffer = bytes <= COPY_BYTES ? free.take() : ByteBuffer.allocate((int) bytes);
         buffer.clear().limit((int) bytes);
-        r.decoder().decode(in, row, n, buffer);
+        r.decoder().decode(in, otherFiles, row, n, buffer);
         buffer.position(0).limit((int) bytes);
         if (check != null) {
           check.update(buffer.array(), buffer.arrayOffset(), (int) bytes);

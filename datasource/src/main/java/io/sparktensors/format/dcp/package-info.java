@@ -1,0 +1,7 @@
+/**
+ * {@code torch.distributed.checkpoint} (DCP) folders: {@code .metadata} read through the PyTorch package's
+ * restricted unpickler, each tensor assembled from the chunks its rank files hold.
+ *
+ * <p>May import: {@code format}, {@code format.pytorch}, {@code io}, {@code errors}.
+ */
+package io.sparktensors.format.dcp;
