@@ -170,6 +170,21 @@ class HdfsTest {
   }
 
   @Test
+  @Order(3)
+  void convertsADistributedCheckpointOnHdfs() throws Exception {
+    // Two gloo ranks' DCP files (Shard(0) and Shard(1) tensors, a replicated scalar) on HDFS: read as full
+    // tensors, and converted there into HF safetensors, tensor for tensor as torch saved them.
+    String src = root + "/dcp-two-ranks";
+    Harness.upload(fs, Harness.dcpGolden("two-ranks"), src);
+    Map<String, String> expected = Harness.dcpExpected("two-ranks");
+    assertEquals(expected, SparkSessions.tensorHashes(spark.read().format("tensors").option("maxChunkBytes", "64")
+        .load(src)));
+    String dst = root + "/dcp-converted";
+    CheckpointReshard.run(spark, src, dst, ReshardOptions.defaults().withMaxShardSize(4096));
+    assertEquals(expected, SparkSessions.tensorHashes(spark.read().format("safetensors").load(dst)));
+  }
+
+  @Test
   @Order(4)
   void writesAndReshardsOnHdfsLikeOnLocalDisk(@TempDir Path local) throws Exception {
     Harness.assertWritesMatchLocalDisk(spark, fs, root + "/tiny-llama", root, local);

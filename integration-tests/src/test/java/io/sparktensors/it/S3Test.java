@@ -149,6 +149,17 @@ class S3Test {
 
 
   @Test
+  void convertsADistributedCheckpointOnS3() throws Exception {
+    String src = ROOT + "/dcp-two-ranks";
+    Harness.upload(s3, Harness.dcpGolden("two-ranks"), src);
+    Map<String, String> expected = Harness.dcpExpected("two-ranks");
+    assertEquals(expected, SparkSessions.tensorHashes(spark.read().format("dcp").load(src)));
+    CheckpointReshard.run(spark, src, ROOT + "/dcp-converted", ReshardOptions.defaults().withMaxShardSize(4096));
+    assertEquals(expected, SparkSessions.tensorHashes(spark.read().format("safetensors").load(ROOT
+        + "/dcp-converted")));
+  }
+
+  @Test
   void writesAndReshardsOnS3LikeOnLocalDisk(@TempDir Path local) throws Exception {
     Harness.assertWritesMatchLocalDisk(spark, s3, ROOT + "/demo", ROOT, local);
   }
