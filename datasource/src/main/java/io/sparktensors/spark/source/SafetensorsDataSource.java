@@ -1,6 +1,6 @@
 package io.sparktensors.spark.source;
 import io.sparktensors.spark.write.TensorWriteOptions;
-import io.sparktensors.spark.write.CheckpointWriteJob;
+import io.sparktensors.spark.write.DatasetWriteJob;
 import io.sparktensors.spark.read.TensorReadOptions;
 import io.sparktensors.spark.TensorColumns;
 
@@ -35,12 +35,13 @@ public class SafetensorsDataSource extends TensorSource implements CreatableRela
   /**
    * {@code df.write.format("safetensors").mode(m).save(path)}: a Hugging Face checkpoint (see
    * {@link TensorWriteOptions}). Spark routes every save mode here, so errorifexists, ignore and overwrite
-   * behave as users expect of a file source; append is refused.
+   * behave as users expect of a file source; append is refused. Option {@code layout} ({@code dataset},
+   * {@code kv}) writes a DataFrame of features as training data instead (see {@link DatasetWriteJob}).
    */
   @Override
   public BaseRelation createRelation(SQLContext sqlContext, SaveMode mode,
       scala.collection.immutable.Map<String, String> parameters, Dataset<Row> data) {
-    CheckpointWriteJob.write(sqlContext.sparkSession(), mode, ScalaCollections.asJava(parameters), data);
+    DatasetWriteJob.write(sqlContext.sparkSession(), mode, ScalaCollections.asJava(parameters), data);
     StructType schema = data.schema();
     return new BaseRelation() {
       @Override
