@@ -5,6 +5,17 @@ import io.sparktensors.spark.read.TensorReadOptions;
 import io.sparktensors.spark.TensorColumns;
 
 import io.sparktensors.checkpoint.CheckpointFormat;
+import io.sparktensors.errors.TensorErrors;
+import io.sparktensors.spark.DatasetLayout;
+import io.sparktensors.spark.HadoopConfs;
+import io.sparktensors.spark.read.DatasetFiles;
+import io.sparktensors.spark.read.TensorReadConf;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.connector.catalog.Table;
+import org.apache.spark.sql.connector.expressions.Transform;
+import org.apache.spark.sql.util.CaseInsensitiveStringMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SQLContext;
@@ -30,6 +41,54 @@ public class SafetensorsDataSource extends TensorSource implements CreatableRela
   @Override
   protected CheckpointFormat format() {
     return CheckpointFormat.SAFETENSORS;
+  }
+
+  @Override
+  public StructType inferSchema(CaseInsensitiveStringMap options) {
+    String layout = readLayout(options);
+    if (layout == null) {
+      return super.inferSchema(options);
+    }
+    List<DatasetFiles.Listed> files = listDataset(options);
+    if (files.isEmpty()) {
+      throw TensorErrors.missing("a safetensors file under " + options.get("path"), "Write the "
+          + layout + " first, or read another folder");
+    }
+    return DatasetFiles.schema(files.get(0), layout);
+  }
+
+  @Override
+  public Table getTable(StructType schema, Transform[] partitioning, Map<String, String> properties) {
+    CaseInsensitiveStringMap options = new CaseInsensitiveStringMap(properties);
+    String layout = readLayout(options);
+    if (layout == null) {
+      return super.getTable(schema, partitioning, properties);
+    }
+    SparkSession spark = SparkSession.active();
+    TensorReadConf conf = TensorReadConf.parse(options, format());
+    return new DatasetTable(layout, listDataset(options), schema, conf, HadoopConfs.of(spark, options));
+  }
+
+  /** The {@code layout} read option: null (tensors), dataset or kv. */
+  private static String readLayout(CaseInsensitiveStringMap options) {
+    String layout = options.get("layout");
+    if (layout == null || layout.equalsIgnoreCase(DatasetLayout.CHECKPOINT)) {
+      return null;
+    }
+    String l = layout.trim().toLowerCase(java.util.Locale.ROOT);
+    if (!l.equals(DatasetLayout.DATASET) && !l.equals(DatasetLayout.KV)) {
+      throw TensorErrors.badOption("layout", layout, "checkpoint, dataset or kv");
+    }
+    return l;
+  }
+
+  private static List<DatasetFiles.Listed> listDataset(CaseInsensitiveStringMap options) {
+    SparkSession spark = SparkSession.active();
+    TensorReadConf conf = TensorReadConf.parse(options, CheckpointFormat.SAFETENSORS);
+    if (conf.paths().size() != 1) {
+      throw TensorErrors.missing("one folder", "Read a dataset with load(folder)");
+    }
+    return DatasetFiles.list(conf.paths().get(0), HadoopConfs.of(spark, options), conf.maxHeaderBytes());
   }
 
   /**
