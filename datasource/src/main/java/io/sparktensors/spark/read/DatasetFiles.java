@@ -5,7 +5,6 @@ import io.sparktensors.format.safetensors.HeaderReader;
 import io.sparktensors.format.safetensors.SafetensorsHeader;
 import io.sparktensors.io.HadoopInputFile;
 import io.sparktensors.spark.DatasetLayout;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -30,12 +29,13 @@ public final class DatasetFiles {
 
   private DatasetFiles() {}
 
+  /** The files under {@code root}, or null when it does not exist. */
   public static List<Listed> list(String root, Configuration conf, long maxHeaderBytes) {
     try {
       Path path = new Path(root);
       FileSystem fs = path.getFileSystem(conf);
       if (!fs.exists(path)) {
-        throw new FileNotFoundException("Cannot read the dataset: " + fs.makeQualified(path) + " does not exist.");
+        return null;
       }
       Path qualified = fs.makeQualified(path);
       List<FileStatus> files = new ArrayList<>();

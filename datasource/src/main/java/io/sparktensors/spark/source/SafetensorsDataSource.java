@@ -50,6 +50,9 @@ public class SafetensorsDataSource extends TensorSource implements CreatableRela
       return super.inferSchema(options);
     }
     List<DatasetFiles.Listed> files = listDataset(options);
+    if (files == null) { // df.write asks too, before the folder exists: the tensor table, which only reads
+      return super.inferSchema(options);
+    }
     if (files.isEmpty()) {
       throw TensorErrors.missing("a safetensors file under " + options.get("path"), "Write the "
           + layout + " first, or read another folder");
@@ -61,12 +64,13 @@ public class SafetensorsDataSource extends TensorSource implements CreatableRela
   public Table getTable(StructType schema, Transform[] partitioning, Map<String, String> properties) {
     CaseInsensitiveStringMap options = new CaseInsensitiveStringMap(properties);
     String layout = readLayout(options);
-    if (layout == null) {
+    List<DatasetFiles.Listed> files = layout == null ? null : listDataset(options);
+    if (files == null) {
       return super.getTable(schema, partitioning, properties);
     }
     SparkSession spark = SparkSession.active();
     TensorReadConf conf = TensorReadConf.parse(options, format());
-    return new DatasetTable(layout, listDataset(options), schema, conf, HadoopConfs.of(spark, options));
+    return new DatasetTable(layout, files, schema, conf, HadoopConfs.of(spark, options));
   }
 
   /** The {@code layout} read option: null (tensors), dataset or kv. */
@@ -82,6 +86,7 @@ public class SafetensorsDataSource extends TensorSource implements CreatableRela
     return l;
   }
 
+  /** The dataset's files with their headers, or null when the path does not exist. */
   private static List<DatasetFiles.Listed> listDataset(CaseInsensitiveStringMap options) {
     SparkSession spark = SparkSession.active();
     TensorReadConf conf = TensorReadConf.parse(options, CheckpointFormat.SAFETENSORS);
