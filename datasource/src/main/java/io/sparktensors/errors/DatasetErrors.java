@@ -27,12 +27,7 @@ public final class DatasetErrors {
     return TensorErrors.cannot(WRITE, "column '" + column + "' is ragged: row " + row + " of input partition "
         + partition + " has lengths " + Arrays.toString(found) + " where earlier rows have "
         + Arrays.toString(first), "Use option ragged=pad to pad 1-d arrays with zeros (a COLUMN.lengths tensor "
-        + "keeps the lengths), or make the arrays one length");
-  }
-
-  public static IllegalArgumentException raggedNested(String column) {
-    return TensorErrors.cannot(WRITE, "ragged=pad pads one-dimensional arrays only, and column '" + column
-        + "' is nested", "Flatten it, or make its arrays rectangular");
+        + "keeps the lengths; nested arrays must be rectangular), or make the arrays one length");
   }
 
   public static IllegalArgumentException binaryLength(String column, long row, int partition, int length,

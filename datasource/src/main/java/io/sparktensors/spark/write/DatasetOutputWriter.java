@@ -74,9 +74,6 @@ final class DatasetOutputWriter extends OutputWriter {
     long bytes = 0;
     for (int i = 0; i < columns.length; i++) {
       boolean pad = conf.pad() && columns[i].depth() == 1;
-      if (conf.pad() && columns[i].depth() > 1) {
-        throw io.sparktensors.errors.DatasetErrors.raggedNested(columns[i].name());
-      }
       long n = columns[i].append(row, i, buffers[i], shapes[i], pad, rowsInTask, partition,
           rowsInTask == 0 || (rowsInFile == 0 && pad));
       if (pad) {
