@@ -29,6 +29,8 @@ import io.sparktensors.spark.compat.SparkInternals;
  *   <li>{@code tensor_cast(data, dtype, target)}: F64/F32/F16/BF16 to F32/F16/BF16, round to nearest even
  *   <li>{@code tensor_diff_stats(a, b, dtype)}: count, differing, max_abs, max_rel, mse, non_finite
  *   <li>{@code tensor_rows(data, dtype, shape[, chunk_start])}: a generator of (index, vector) rows of a 2-D tensor
+ *   <li>{@code tensor_from_array(array, dtype)}: struct(data, shape) of a (nested, rectangular) array
+ *   <li>{@code tensor_stack(array, dtype)}: aggregate: the rows' arrays stacked into one [rows, ...] tensor
  * </ul>
  */
 public final class TensorFunctions {
@@ -51,7 +53,13 @@ public final class TensorFunctions {
       new Definition("tensor_rows", "tensor_rows(data, dtype, shape[, chunk_start]) - generator: one (index, "
           + "vector) row per row of a 2-D tensor", 3, 4,
           a -> new Inline(new TensorRows(a[0], a[1], a[2], a.length > 3 ? a[3] : Literal.create(0L,
-              org.apache.spark.sql.types.DataTypes.LongType)))));
+              org.apache.spark.sql.types.DataTypes.LongType)))),
+      new Definition("tensor_from_array", "tensor_from_array(array, dtype) - struct(data, shape): a (nested, "
+          + "rectangular) array as one tensor of dtype (F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)", 2, 2,
+          a -> new TensorFromArray(a[0], a[1])),
+      new Definition("tensor_stack", "tensor_stack(array, dtype) - aggregate: struct(data, shape) of the rows' "
+          + "arrays stacked into one [rows, ...] tensor, in the order Spark merges rows", 2, 2,
+          a -> new TensorStack(a[0], a[1]).toAggregateExpression()));
 
   private TensorFunctions() {}
 
@@ -106,6 +114,14 @@ public final class TensorFunctions {
 
   public static Column tensorDiffStats(Column a, Column b, Column dtype) {
     return functions.call_function("tensor_diff_stats", a, b, dtype);
+  }
+
+  public static Column tensorFromArray(Column array, String dtype) {
+    return functions.call_function("tensor_from_array", array, functions.lit(dtype));
+  }
+
+  public static Column tensorStack(Column array, String dtype) {
+    return functions.call_function("tensor_stack", array, functions.lit(dtype));
   }
 
   public static Column tensorRows(Column data, Column dtype, Column shape, Column chunkStart) {
