@@ -10,10 +10,20 @@ import java.nio.ByteOrder;
 public final class GrowableBytes {
   private static final int MAX = Integer.MAX_VALUE - 16;
   private final String column;
+  private final long softLimit;
   private ByteBuffer buf;
 
   public GrowableBytes(String column, int initial) {
+    this(column, initial, MAX);
+  }
+
+  /**
+   * @param softLimit the size the owner flushes at: growth by doubling stops a little past it, so a full
+   *     file's buffer is not twice the file
+   */
+  public GrowableBytes(String column, int initial, long softLimit) {
     this.column = column;
+    this.softLimit = Math.min(MAX, softLimit + (1 << 20));
     this.buf = ByteBuffer.allocate(Math.max(16, initial)).order(ByteOrder.LITTLE_ENDIAN);
   }
 
@@ -25,7 +35,7 @@ public final class GrowableBytes {
     if (needed > MAX) {
       throw DatasetErrors.tooLarge(column, MAX);
     }
-    long grown = Math.min(MAX, Math.max(needed, 2L * buf.capacity()));
+    long grown = Math.min(MAX, Math.max(needed, Math.min(2L * buf.capacity(), softLimit)));
     ByteBuffer next = ByteBuffer.allocate((int) grown).order(ByteOrder.LITTLE_ENDIAN);
     buf.flip();
     next.put(buf);

@@ -61,7 +61,7 @@ final class DatasetOutputWriter extends OutputWriter {
     this.buffers = new GrowableBytes[columns.length];
     this.shapes = new long[columns.length][];
     for (int i = 0; i < columns.length; i++) {
-      buffers[i] = new GrowableBytes(columns[i].name(), 1 << 16);
+      buffers[i] = new GrowableBytes(columns[i].name(), 1 << 16, conf.maxFileSize());
       shapes[i] = new long[columns[i].depth()];
       lengths.add(null);
     }

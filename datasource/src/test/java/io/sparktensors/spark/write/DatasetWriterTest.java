@@ -303,6 +303,33 @@ class DatasetWriterTest extends SparkTestBase {
   }
 
   @Test
+  void kvWithOneColumnNamesTensorsByKeyAndReadsIntegerKeys() throws Exception {
+    StructType schema = new StructType().add("id", DataTypes.IntegerType, false)
+        .add("v", DataTypes.createArrayType(DataTypes.DoubleType, false), false);
+    Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create(7, List.of(1.0, 2.0)),
+        RowFactory.create(-3, List.of(0.5))), schema);
+    Path out = dir.resolve("kv1");
+    df.write().format("safetensors").option("layout", "kv").option("keyColumn", "id").option("dtype.v", "F32")
+        .save(out.toString());
+    SafetensorsHeader h = header(out.resolve("model.safetensors"));
+    assertEquals(List.of("-3", "7"), h.tensors().stream().map(TensorEntry::name).sorted().collect(Collectors.toList()));
+    assertEquals(DType.F32, h.tensors().get(0).dtype());
+    Dataset<Row> back = spark.read().format("safetensors").option("layout", "kv").load(out.toString());
+    assertEquals(sorted(df), sorted(back));
+  }
+
+  @Test
+  void appendAddsPartFiles() throws Exception {
+    Path out = dir.resolve("append");
+    Dataset<Row> df = allTypes(4).coalesce(1);
+    df.write().format("safetensors").option("layout", "dataset").option("shape.raw", "4").save(out.toString());
+    df.write().format("safetensors").option("layout", "dataset").option("shape.raw", "4").mode("append")
+        .save(out.toString());
+    assertEquals(2, files(out).size());
+    assertEquals(8, readBack(out).count());
+  }
+
+  @Test
   void unsupportedColumnsAreRefusedBeforeAnyJob() {
     StructType schema = new StructType().add("name", DataTypes.StringType, false);
     Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create("a")), schema);
