@@ -1,7 +1,6 @@
 package io.sparktensors.analysis;
 
 import io.sparktensors.errors.TensorErrors;
-
 import io.sparktensors.format.DType;
 import java.io.Serializable;
 
@@ -16,44 +15,46 @@ import java.io.Serializable;
  * @param nonFinite pairs where a value is NaN or infinite in one tensor only, or infinite of two signs
  */
 public record TensorDiff(long count, long differing, double maxAbs, double maxRel, double mse, long nonFinite)
-    implements Serializable {
+        implements Serializable {
 
-  /** Compares {@code a} and {@code b}, both of {@code dtype}. */
-  public static TensorDiff of(byte[] a, byte[] b, DType dtype) {
-    if (a.length != b.length) {
-      throw TensorErrors.values("tensors of " + a.length + " and " + b.length
-          + " bytes cannot be compared value by value", "Compare tensors of one shape and dtype");
-    }
-    int n = TensorValues.count(dtype, a.length);
-    long differing = 0;
-    long finitePairs = 0;
-    long nonFinite = 0;
-    double maxAbs = 0;
-    double maxRel = 0;
-    double sumSq = 0;
-    boolean wideInts = dtype == DType.I64 || dtype == DType.U64;
-    for (int i = 0; i < n; i++) {
-      double x = TensorValues.getDouble(a, dtype, i);
-      double y = TensorValues.getDouble(b, dtype, i);
-      // 64-bit integers beyond 2^53 round as doubles: they are compared by their bits.
-      boolean same = wideInts ? TensorValues.getRawLong(a, i) == TensorValues.getRawLong(b, i)
-          : x == y || (Double.isNaN(x) && Double.isNaN(y));
-      if (!same) {
-        differing++;
-      }
-      if (Double.isFinite(x) && Double.isFinite(y)) {
-        double d = Math.abs(x - y);
-        finitePairs++;
-        sumSq += d * d;
-        maxAbs = Math.max(maxAbs, d);
-        double scale = Math.max(Math.abs(x), Math.abs(y));
-        if (scale > 0) {
-          maxRel = Math.max(maxRel, d / scale);
+    /** Compares {@code a} and {@code b}, both of {@code dtype}. */
+    public static TensorDiff of(byte[] a, byte[] b, DType dtype) {
+        if (a.length != b.length) {
+            throw TensorErrors.values(
+                    "tensors of " + a.length + " and " + b.length + " bytes cannot be compared value by value",
+                    "Compare tensors of one shape and dtype");
         }
-      } else if (!same) {
-        nonFinite++;
-      }
+        int n = TensorValues.count(dtype, a.length);
+        long differing = 0;
+        long finitePairs = 0;
+        long nonFinite = 0;
+        double maxAbs = 0;
+        double maxRel = 0;
+        double sumSq = 0;
+        boolean wideInts = dtype == DType.I64 || dtype == DType.U64;
+        for (int i = 0; i < n; i++) {
+            double x = TensorValues.getDouble(a, dtype, i);
+            double y = TensorValues.getDouble(b, dtype, i);
+            // 64-bit integers beyond 2^53 round as doubles: they are compared by their bits.
+            boolean same = wideInts
+                    ? TensorValues.getRawLong(a, i) == TensorValues.getRawLong(b, i)
+                    : x == y || (Double.isNaN(x) && Double.isNaN(y));
+            if (!same) {
+                differing++;
+            }
+            if (Double.isFinite(x) && Double.isFinite(y)) {
+                double d = Math.abs(x - y);
+                finitePairs++;
+                sumSq += d * d;
+                maxAbs = Math.max(maxAbs, d);
+                double scale = Math.max(Math.abs(x), Math.abs(y));
+                if (scale > 0) {
+                    maxRel = Math.max(maxRel, d / scale);
+                }
+            } else if (!same) {
+                nonFinite++;
+            }
+        }
+        return new TensorDiff(n, differing, maxAbs, maxRel, finitePairs == 0 ? 0 : sumSq / finitePairs, nonFinite);
     }
-    return new TensorDiff(n, differing, maxAbs, maxRel, finitePairs == 0 ? 0 : sumSq / finitePairs, nonFinite);
-  }
 }

@@ -1,7 +1,6 @@
 package io.sparktensors.checkpoint;
 
 import io.sparktensors.errors.WriteErrors;
-
 import io.sparktensors.format.DType;
 import io.sparktensors.format.FloatConversion;
 import io.sparktensors.format.StoredTensor;
@@ -26,92 +25,93 @@ import java.util.Objects;
  */
 public record AssemblyPlan(ShardPlan shards, Map<String, Source> sources) implements Serializable {
 
-  public AssemblyPlan {
-    Objects.requireNonNull(shards, "shards");
-    sources = Map.copyOf(sources);
-  }
-
-  /** Tensors in the plan. */
-  public int tensorCount() {
-    return sources.size();
-  }
-
-  /**
-   * A run of a tensor's bytes in a file; or, with a decoder, a whole tensor of {@code rows} rows along
-   * dimension 0 that the decoder produces from the file ({@code length} is then the decoded length).
-   */
-  public record Range(String file, long fileLength, long offset, long length, TensorDecoder decoder, long rows)
-      implements Serializable {
-
-    public Range {
-      Objects.requireNonNull(file, "file");
+    public AssemblyPlan {
+        Objects.requireNonNull(shards, "shards");
+        sources = Map.copyOf(sources);
     }
 
-    /** A plain run of bytes. */
-    public Range(String file, long fileLength, long offset, long length) {
-      this(file, fileLength, offset, length, null, 0);
-    }
-
-    /** The range of a listed tensor. */
-    public static Range of(StoredTensor t) {
-      TensorData d = t.data();
-      return new Range(d.location(), d.fileLength(), d.offset(), d.length(), d.decoder(), t.rows());
-    }
-  }
-
-  /** Where an output tensor's bytes come from, in order, and their dtype there. */
-  public record Source(DType dtype, List<Range> ranges) implements Serializable {
-    public Source {
-      Objects.requireNonNull(dtype, "dtype");
-      ranges = List.copyOf(ranges);
-    }
-  }
-
-  /** A new plan, tensor by tensor. */
-  public static Builder builder() {
-    return new Builder();
-  }
-
-  /** Collects output tensors and their sources; {@link #build} lays out the shards. Not thread-safe. */
-  public static final class Builder {
-    private final Map<String, Source> sources = new HashMap<>();
-    private final Map<String, long[]> shapes = new HashMap<>();
-
-    private Builder() {}
-
-    /** Whether an output tensor of this name was added. */
-    public boolean contains(String name) {
-      return sources.containsKey(name);
+    /** Tensors in the plan. */
+    public int tensorCount() {
+        return sources.size();
     }
 
     /**
-     * Adds an output tensor.
-     *
-     * @param name its output name
-     * @param dtype its dtype in the source (converted at build time when a target dtype is given)
-     * @param shape its shape
-     * @param ranges its bytes in the source, in order
-     * @throws IllegalArgumentException when the name was added before
+     * A run of a tensor's bytes in a file; or, with a decoder, a whole tensor of {@code rows} rows along
+     * dimension 0 that the decoder produces from the file ({@code length} is then the decoded length).
      */
-    public Builder add(String name, DType dtype, long[] shape, List<Range> ranges) {
-      if (sources.putIfAbsent(name, new Source(dtype, ranges)) != null) {
-        throw WriteErrors.duplicateTensor(name);
-      }
-      shapes.put(name, shape.clone());
-      return this;
+    public record Range(String file, long fileLength, long offset, long length, TensorDecoder decoder, long rows)
+            implements Serializable {
+
+        public Range {
+            Objects.requireNonNull(file, "file");
+        }
+
+        /** A plain run of bytes. */
+        public Range(String file, long fileLength, long offset, long length) {
+            this(file, fileLength, offset, length, null, 0);
+        }
+
+        /** The range of a listed tensor. */
+        public static Range of(StoredTensor t) {
+            TensorData d = t.data();
+            return new Range(d.location(), d.fileLength(), d.offset(), d.length(), d.decoder(), t.rows());
+        }
     }
 
-    /**
-     * Lays out the shards with huggingface_hub's rule ({@link ShardPlanner}).
-     *
-     * @param targetDtype floating tensors are converted to this, or null to keep dtypes
-     * @param metadata every shard's {@code __metadata__}
-     */
-    public AssemblyPlan build(DType targetDtype, long maxShardSize, String filePrefix, Map<String, String> metadata) {
-      List<HeaderWriter.Spec> specs = new ArrayList<>(sources.size());
-      sources.forEach((name, source) -> specs.add(new HeaderWriter.Spec(name,
-          FloatConversion.outputDtype(source.dtype(), targetDtype), shapes.get(name))));
-      return new AssemblyPlan(ShardPlanner.plan(specs, maxShardSize, filePrefix, metadata), sources);
+    /** Where an output tensor's bytes come from, in order, and their dtype there. */
+    public record Source(DType dtype, List<Range> ranges) implements Serializable {
+        public Source {
+            Objects.requireNonNull(dtype, "dtype");
+            ranges = List.copyOf(ranges);
+        }
     }
-  }
+
+    /** A new plan, tensor by tensor. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Collects output tensors and their sources; {@link #build} lays out the shards. Not thread-safe. */
+    public static final class Builder {
+        private final Map<String, Source> sources = new HashMap<>();
+        private final Map<String, long[]> shapes = new HashMap<>();
+
+        private Builder() {}
+
+        /** Whether an output tensor of this name was added. */
+        public boolean contains(String name) {
+            return sources.containsKey(name);
+        }
+
+        /**
+         * Adds an output tensor.
+         *
+         * @param name its output name
+         * @param dtype its dtype in the source (converted at build time when a target dtype is given)
+         * @param shape its shape
+         * @param ranges its bytes in the source, in order
+         * @throws IllegalArgumentException when the name was added before
+         */
+        public Builder add(String name, DType dtype, long[] shape, List<Range> ranges) {
+            if (sources.putIfAbsent(name, new Source(dtype, ranges)) != null) {
+                throw WriteErrors.duplicateTensor(name);
+            }
+            shapes.put(name, shape.clone());
+            return this;
+        }
+
+        /**
+         * Lays out the shards with huggingface_hub's rule ({@link ShardPlanner}).
+         *
+         * @param targetDtype floating tensors are converted to this, or null to keep dtypes
+         * @param metadata every shard's {@code __metadata__}
+         */
+        public AssemblyPlan build(
+                DType targetDtype, long maxShardSize, String filePrefix, Map<String, String> metadata) {
+            List<HeaderWriter.Spec> specs = new ArrayList<>(sources.size());
+            sources.forEach((name, source) -> specs.add(new HeaderWriter.Spec(
+                    name, FloatConversion.outputDtype(source.dtype(), targetDtype), shapes.get(name))));
+            return new AssemblyPlan(ShardPlanner.plan(specs, maxShardSize, filePrefix, metadata), sources);
+        }
+    }
 }

@@ -11,5 +11,4 @@ import io.sparktensors.format.TensorListing;
  * @param bytesRead bytes read to list it
  * @param reads reads made to list it
  */
-public record ListedFile(ShardFile file, CheckpointFormat format, TensorListing listing, long bytesRead,
-    long reads) {}
+public record ListedFile(ShardFile file, CheckpointFormat format, TensorListing listing, long bytesRead, long reads) {}

@@ -11,34 +11,34 @@ import java.util.List;
  */
 public record ReadSplit(List<FileSlice> slices, List<String> hosts) implements Serializable {
 
-  public ReadSplit {
-    slices = List.copyOf(slices);
-    hosts = List.copyOf(hosts);
-  }
-
-  /** A split with no preferred hosts. */
-  public ReadSplit(List<FileSlice> slices) {
-    this(slices, List.of());
-  }
-
-  /** This split, to be read preferably on {@code preferred}. */
-  public ReadSplit withHosts(List<String> preferred) {
-    return new ReadSplit(slices, preferred);
-  }
-
-  public long dataBytes() {
-    long n = 0;
-    for (FileSlice s : slices) {
-      n += s.dataBytes();
+    public ReadSplit {
+        slices = List.copyOf(slices);
+        hosts = List.copyOf(hosts);
     }
-    return n;
-  }
 
-  public int chunkCount() {
-    int n = 0;
-    for (FileSlice s : slices) {
-      n += s.chunks().size();
+    /** A split with no preferred hosts. */
+    public ReadSplit(List<FileSlice> slices) {
+        this(slices, List.of());
     }
-    return n;
-  }
+
+    /** This split, to be read preferably on {@code preferred}. */
+    public ReadSplit withHosts(List<String> preferred) {
+        return new ReadSplit(slices, preferred);
+    }
+
+    public long dataBytes() {
+        long n = 0;
+        for (FileSlice s : slices) {
+            n += s.dataBytes();
+        }
+        return n;
+    }
+
+    public int chunkCount() {
+        int n = 0;
+        for (FileSlice s : slices) {
+            n += s.chunks().size();
+        }
+        return n;
+    }
 }

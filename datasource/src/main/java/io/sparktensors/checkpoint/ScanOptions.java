@@ -18,20 +18,36 @@ import java.util.Objects;
  * @param ignoreMissingFiles skip files that disappeared, with a warning
  * @param planningThreads headers read at once
  */
-public record ScanOptions(CheckpointFormat format, long maxChunkBytes, ReadLimits limits, ReaderSettings readers,
-    long maxPartitionBytes, long openCostBytes, boolean ignoreCorruptFiles, boolean ignoreMissingFiles,
-    int planningThreads) {
+public record ScanOptions(
+        CheckpointFormat format,
+        long maxChunkBytes,
+        ReadLimits limits,
+        ReaderSettings readers,
+        long maxPartitionBytes,
+        long openCostBytes,
+        boolean ignoreCorruptFiles,
+        boolean ignoreMissingFiles,
+        int planningThreads) {
 
-  public ScanOptions {
-    Objects.requireNonNull(limits, "limits");
-    Objects.requireNonNull(readers, "readers");
-    if (maxChunkBytes <= 0 || maxPartitionBytes <= 0 || openCostBytes < 0 || planningThreads <= 0) {
-      throw new IllegalArgumentException("scan sizes and thread counts must be positive");
+    public ScanOptions {
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(readers, "readers");
+        if (maxChunkBytes <= 0 || maxPartitionBytes <= 0 || openCostBytes < 0 || planningThreads <= 0) {
+            throw new IllegalArgumentException("scan sizes and thread counts must be positive");
+        }
     }
-  }
 
-  /** Spark's defaults (128 MiB chunks and splits, 4 MiB open cost), for the format given. */
-  public static ScanOptions defaults(CheckpointFormat format) {
-    return new ScanOptions(format, 128L << 20, ReadLimits.DEFAULTS, ReaderSettings.DEFAULTS, 128L << 20, 4L << 20, false, false, 16);
-  }
+    /** Spark's defaults (128 MiB chunks and splits, 4 MiB open cost), for the format given. */
+    public static ScanOptions defaults(CheckpointFormat format) {
+        return new ScanOptions(
+                format,
+                128L << 20,
+                ReadLimits.DEFAULTS,
+                ReaderSettings.DEFAULTS,
+                128L << 20,
+                4L << 20,
+                false,
+                false,
+                16);
+    }
 }

@@ -12,7 +12,7 @@ import java.util.List;
  * @param headerReads reads made to list them
  */
 public record ScanPlan(List<ReadSplit> splits, int files, long tensors, long headerBytes, long headerReads) {
-  public ScanPlan {
-    splits = List.copyOf(splits);
-  }
+    public ScanPlan {
+        splits = List.copyOf(splits);
+    }
 }

@@ -9,57 +9,58 @@ import java.util.Optional;
  * Callers that skip bad files ({@code ignoreCorruptFiles}) catch this type.
  */
 public class MalformedTensorFileException extends IOException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  private final String file;
-  private final String tensor;
-  private final String fault;
+    private final String file;
+    private final String tensor;
+    private final String fault;
 
-  public MalformedTensorFileException(String file, String tensor, String fault) {
-    this(file, tensor, fault, null);
-  }
-
-  public MalformedTensorFileException(String file, String tensor, String fault, Throwable cause) {
-    super(message(file, tensor, fault), cause);
-    this.file = file;
-    this.tensor = tensor;
-    this.fault = fault;
-  }
-
-  private static String message(String file, String tensor, String fault) {
-    StringBuilder sb = new StringBuilder("Malformed tensor file '").append(file).append('\'');
-    if (tensor != null) {
-      sb.append(", tensor '").append(printable(tensor)).append('\'');
+    public MalformedTensorFileException(String file, String tensor, String fault) {
+        this(file, tensor, fault, null);
     }
-    return sb.append(": ").append(fault).toString();
-  }
 
-  /** Text from a hostile file goes into messages with control characters escaped and its length bounded. */
-  public static String printable(String s) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < s.length() && sb.length() < 200; i++) {
-      char c = s.charAt(i);
-      if (c < 0x20 || c == 0x7f) {
-        sb.append(String.format("\\u%04x", (int) c));
-      } else {
-        sb.append(c);
-      }
+    public MalformedTensorFileException(String file, String tensor, String fault, Throwable cause) {
+        super(message(file, tensor, fault), cause);
+        this.file = file;
+        this.tensor = tensor;
+        this.fault = fault;
     }
-    return s.length() > 200 ? sb + "..." : sb.toString();
-  }
 
-  /** The file at fault. */
-  public String file() {
-    return file;
-  }
+    private static String message(String file, String tensor, String fault) {
+        StringBuilder sb =
+                new StringBuilder("Malformed tensor file '").append(file).append('\'');
+        if (tensor != null) {
+            sb.append(", tensor '").append(printable(tensor)).append('\'');
+        }
+        return sb.append(": ").append(fault).toString();
+    }
 
-  /** The tensor at fault, when the fault lies in one tensor's entry. */
-  public Optional<String> tensor() {
-    return Optional.ofNullable(tensor);
-  }
+    /** Text from a hostile file goes into messages with control characters escaped and its length bounded. */
+    public static String printable(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < s.length() && sb.length() < 200; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return s.length() > 200 ? sb + "..." : sb.toString();
+    }
 
-  /** The fault alone, without file and tensor. */
-  public String fault() {
-    return fault;
-  }
+    /** The file at fault. */
+    public String file() {
+        return file;
+    }
+
+    /** The tensor at fault, when the fault lies in one tensor's entry. */
+    public Optional<String> tensor() {
+        return Optional.ofNullable(tensor);
+    }
+
+    /** The fault alone, without file and tensor. */
+    public String fault() {
+        return fault;
+    }
 }

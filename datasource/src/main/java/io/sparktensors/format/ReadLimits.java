@@ -10,15 +10,15 @@ package io.sparktensors.format;
  * @param maxNesting deepest nesting of containers (pickle stacks, protobuf messages, HDF5 groups)
  */
 public record ReadLimits(long maxHeaderBytes, int maxTensors, int maxNesting) {
-  public static final long DEFAULT_MAX_HEADER_BYTES = 100_000_000L;
-  public static final int DEFAULT_MAX_TENSORS = 1_000_000;
-  public static final int DEFAULT_MAX_NESTING = 256;
-  public static final ReadLimits DEFAULTS =
-      new ReadLimits(DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_TENSORS, DEFAULT_MAX_NESTING);
+    public static final long DEFAULT_MAX_HEADER_BYTES = 100_000_000L;
+    public static final int DEFAULT_MAX_TENSORS = 1_000_000;
+    public static final int DEFAULT_MAX_NESTING = 256;
+    public static final ReadLimits DEFAULTS =
+            new ReadLimits(DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_TENSORS, DEFAULT_MAX_NESTING);
 
-  public ReadLimits {
-    if (maxHeaderBytes <= 0 || maxTensors <= 0 || maxNesting <= 0) {
-      throw new IllegalArgumentException("read limits must be positive");
+    public ReadLimits {
+        if (maxHeaderBytes <= 0 || maxTensors <= 0 || maxNesting <= 0) {
+            throw new IllegalArgumentException("read limits must be positive");
+        }
     }
-  }
 }

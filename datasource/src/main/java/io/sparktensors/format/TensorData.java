@@ -21,24 +21,24 @@ import java.util.Objects;
  * @param decoder how to decode stored bytes, or null when they are the encoding already
  */
 public record TensorData(String location, long fileLength, long offset, long length, TensorDecoder decoder)
-    implements Serializable {
+        implements Serializable {
 
-  public TensorData {
-    Objects.requireNonNull(location, "location");
-    if (offset < 0 || length < 0 || fileLength < 0) {
-      throw new IllegalArgumentException("bad range " + offset + "+" + length + " of " + location);
+    public TensorData {
+        Objects.requireNonNull(location, "location");
+        if (offset < 0 || length < 0 || fileLength < 0) {
+            throw new IllegalArgumentException("bad range " + offset + "+" + length + " of " + location);
+        }
+        if (decoder == null && offset + length > fileLength) {
+            throw new IllegalArgumentException("range " + offset + "+" + length + " beyond the end of " + location);
+        }
     }
-    if (decoder == null && offset + length > fileLength) {
-      throw new IllegalArgumentException("range " + offset + "+" + length + " beyond the end of " + location);
+
+    /** A plain run of bytes. */
+    public static TensorData plain(String location, long fileLength, long offset, long length) {
+        return new TensorData(location, fileLength, offset, length, null);
     }
-  }
 
-  /** A plain run of bytes. */
-  public static TensorData plain(String location, long fileLength, long offset, long length) {
-    return new TensorData(location, fileLength, offset, length, null);
-  }
-
-  public boolean isPlain() {
-    return decoder == null;
-  }
+    public boolean isPlain() {
+        return decoder == null;
+    }
 }

@@ -16,13 +16,13 @@ import java.util.Objects;
  * @param skipped values that are not tensors (an epoch counter, RNG state, a string tensor), each described
  *     as {@code "path: why"}; reported, never an error
  */
-public record TensorListing(String location, List<StoredTensor> tensors, Map<String, String> metadata,
-    List<String> skipped) {
+public record TensorListing(
+        String location, List<StoredTensor> tensors, Map<String, String> metadata, List<String> skipped) {
 
-  public TensorListing {
-    Objects.requireNonNull(location, "location");
-    tensors = List.copyOf(tensors);
-    metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
-    skipped = List.copyOf(skipped);
-  }
+    public TensorListing {
+        Objects.requireNonNull(location, "location");
+        tensors = List.copyOf(tensors);
+        metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+        skipped = List.copyOf(skipped);
+    }
 }

@@ -12,37 +12,37 @@ import java.util.Objects;
  * the kernel as they are, with no copy through the heap.
  */
 public final class ChannelOutput extends OutputStream implements WritableByteChannel {
-  private final FileChannel channel;
+    private final FileChannel channel;
 
-  ChannelOutput(FileChannel channel) {
-    this.channel = Objects.requireNonNull(channel, "channel");
-  }
-
-  @Override
-  public void write(int b) throws IOException {
-    write(new byte[] {(byte) b}, 0, 1);
-  }
-
-  @Override
-  public void write(byte[] b, int off, int len) throws IOException {
-    ByteBuffer src = ByteBuffer.wrap(b, off, len);
-    while (src.hasRemaining()) {
-      channel.write(src);
+    ChannelOutput(FileChannel channel) {
+        this.channel = Objects.requireNonNull(channel, "channel");
     }
-  }
 
-  @Override
-  public int write(ByteBuffer src) throws IOException {
-    return channel.write(src);
-  }
+    @Override
+    public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
 
-  @Override
-  public boolean isOpen() {
-    return channel.isOpen();
-  }
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        ByteBuffer src = ByteBuffer.wrap(b, off, len);
+        while (src.hasRemaining()) {
+            channel.write(src);
+        }
+    }
 
-  @Override
-  public void close() throws IOException {
-    channel.close();
-  }
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        return channel.write(src);
+    }
+
+    @Override
+    public boolean isOpen() {
+        return channel.isOpen();
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
 }

@@ -11,13 +11,13 @@ import java.util.Objects;
  * @param directory whether it is a folder
  */
 public record FileEntry(String path, String name, long length, boolean directory) {
-  public FileEntry {
-    Objects.requireNonNull(path, "path");
-    Objects.requireNonNull(name, "name");
-  }
+    public FileEntry {
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(name, "name");
+    }
 
-  /** A regular file. */
-  public boolean isFile() {
-    return !directory;
-  }
+    /** A regular file. */
+    public boolean isFile() {
+        return !directory;
+    }
 }

@@ -8,12 +8,12 @@ import java.io.IOException;
  */
 public interface InputFile {
 
-  /** The file's location as users know it (a path or URI), used in every error message. */
-  String location();
+    /** The file's location as users know it (a path or URI), used in every error message. */
+    String location();
 
-  /** The file length in bytes. */
-  long length() throws IOException;
+    /** The file length in bytes. */
+    long length() throws IOException;
 
-  /** Opens a stream for positioned reads; the caller closes it. */
-  SeekableInput open(ReadPolicy policy) throws IOException;
+    /** Opens a stream for positioned reads; the caller closes it. */
+    SeekableInput open(ReadPolicy policy) throws IOException;
 }

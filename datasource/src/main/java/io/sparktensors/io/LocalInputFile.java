@@ -12,61 +12,61 @@ import java.util.Objects;
 
 /** A file on the local disk, read through a {@link FileChannel} (direct into off-heap buffers). */
 public final class LocalInputFile implements InputFile {
-  private final Path path;
-  private final long knownLength;
+    private final Path path;
+    private final long knownLength;
 
-  public LocalInputFile(Path path) {
-    this(path, -1);
-  }
-
-  /** A file whose length is known already (from planning), so {@link #length()} needs no system call. */
-  public LocalInputFile(Path path, long length) {
-    this.path = Objects.requireNonNull(path, "path");
-    this.knownLength = length;
-  }
-
-  @Override
-  public String location() {
-    return path.toString();
-  }
-
-  @Override
-  public long length() throws IOException {
-    return knownLength >= 0 ? knownLength : Files.size(path);
-  }
-
-  @Override
-  public SeekableInput open(ReadPolicy policy) throws IOException {
-    FileChannel channel;
-    try {
-      channel = FileChannel.open(path, StandardOpenOption.READ);
-    } catch (NoSuchFileException e) {
-      // Callers tell missing files from corrupt ones by this type, as with Hadoop streams.
-      throw (FileNotFoundException) new FileNotFoundException("File does not exist: " + path).initCause(e);
+    public LocalInputFile(Path path) {
+        this(path, -1);
     }
-    return new SeekableInput() {
-      @Override
-      public void readFully(long position, byte[] buffer, int offset, int length) throws IOException {
-        readFully(position, ByteBuffer.wrap(buffer, offset, length));
-      }
 
-      @Override
-      public void readFully(long position, ByteBuffer dst) throws IOException {
-        long start = position;
-        long wanted = dst.remaining();
-        while (dst.hasRemaining()) {
-          int n = channel.read(dst, position);
-          if (n < 0) {
-            throw SeekableInput.unexpectedEnd(location(), start, wanted);
-          }
-          position += n;
+    /** A file whose length is known already (from planning), so {@link #length()} needs no system call. */
+    public LocalInputFile(Path path, long length) {
+        this.path = Objects.requireNonNull(path, "path");
+        this.knownLength = length;
+    }
+
+    @Override
+    public String location() {
+        return path.toString();
+    }
+
+    @Override
+    public long length() throws IOException {
+        return knownLength >= 0 ? knownLength : Files.size(path);
+    }
+
+    @Override
+    public SeekableInput open(ReadPolicy policy) throws IOException {
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(path, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            // Callers tell missing files from corrupt ones by this type, as with Hadoop streams.
+            throw (FileNotFoundException) new FileNotFoundException("File does not exist: " + path).initCause(e);
         }
-      }
+        return new SeekableInput() {
+            @Override
+            public void readFully(long position, byte[] buffer, int offset, int length) throws IOException {
+                readFully(position, ByteBuffer.wrap(buffer, offset, length));
+            }
 
-      @Override
-      public void close() throws IOException {
-        channel.close();
-      }
-    };
-  }
+            @Override
+            public void readFully(long position, ByteBuffer dst) throws IOException {
+                long start = position;
+                long wanted = dst.remaining();
+                while (dst.hasRemaining()) {
+                    int n = channel.read(dst, position);
+                    if (n < 0) {
+                        throw SeekableInput.unexpectedEnd(location(), start, wanted);
+                    }
+                    position += n;
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                channel.close();
+            }
+        };
+    }
 }

@@ -8,19 +8,18 @@ import java.nio.ByteBuffer;
 /** Positioned reads of one open file. Not thread-safe. */
 public interface SeekableInput extends Closeable {
 
-  /** Reads exactly {@code length} bytes at {@code position} into {@code buffer}, or throws EOFException. */
-  void readFully(long position, byte[] buffer, int offset, int length) throws IOException;
+    /** Reads exactly {@code length} bytes at {@code position} into {@code buffer}, or throws EOFException. */
+    void readFully(long position, byte[] buffer, int offset, int length) throws IOException;
 
-  /**
-   * Reads exactly {@code dst.remaining()} bytes at {@code position} into {@code dst} (often off-heap Arrow
-   * memory), or throws EOFException.
-   */
-  void readFully(long position, ByteBuffer dst) throws IOException;
+    /**
+     * Reads exactly {@code dst.remaining()} bytes at {@code position} into {@code dst} (often off-heap Arrow
+     * memory), or throws EOFException.
+     */
+    void readFully(long position, ByteBuffer dst) throws IOException;
 
-  /** The exception a short read raises, naming the file and the range. */
-  static EOFException unexpectedEnd(String location, long position, long wanted) {
-    return new EOFException(
-        "Unexpected end of file '" + location + "' reading " + wanted + " bytes at offset " + position
-            + ": the file is shorter than its header says; it was truncated or is still being written.");
-  }
+    /** The exception a short read raises, naming the file and the range. */
+    static EOFException unexpectedEnd(String location, long position, long wanted) {
+        return new EOFException("Unexpected end of file '" + location + "' reading " + wanted + " bytes at offset "
+                + position + ": the file is shorter than its header says; it was truncated or is still being written.");
+    }
 }

@@ -5,16 +5,16 @@ import org.apache.arrow.memory.RootAllocator;
 
 /** The JVM's root Arrow allocator for this library; every reader takes a child and closes it. */
 public final class Allocators {
-  private static final BufferAllocator ROOT = new RootAllocator(Long.MAX_VALUE);
+    private static final BufferAllocator ROOT = new RootAllocator(Long.MAX_VALUE);
 
-  private Allocators() {}
+    private Allocators() {}
 
-  public static BufferAllocator newChild(String name) {
-    return ROOT.newChildAllocator(name, 0, Long.MAX_VALUE);
-  }
+    public static BufferAllocator newChild(String name) {
+        return ROOT.newChildAllocator(name, 0, Long.MAX_VALUE);
+    }
 
-  /** Off-heap bytes held by all readers of this JVM: zero when none is open (tests check it). */
-  public static long allocatedBytes() {
-    return ROOT.getAllocatedMemory();
-  }
+    /** Off-heap bytes held by all readers of this JVM: zero when none is open (tests check it). */
+    public static long allocatedBytes() {
+        return ROOT.getAllocatedMemory();
+    }
 }

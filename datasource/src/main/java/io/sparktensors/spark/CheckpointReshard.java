@@ -8,5 +8,5 @@ package io.sparktensors.spark;
  */
 @Deprecated(since = "0.2.0", forRemoval = true)
 public final class CheckpointReshard extends io.sparktensors.spark.reshard.CheckpointReshard {
-  private CheckpointReshard() {}
+    private CheckpointReshard() {}
 }

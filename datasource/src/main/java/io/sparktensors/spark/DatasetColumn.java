@@ -35,383 +35,436 @@ import org.apache.spark.sql.types.UserDefinedType;
  * its dense values as F64; binary the row's bytes, with a shape declared by option.
  */
 public final class DatasetColumn implements Serializable {
-  private static final long serialVersionUID = 1L;
-  /** The ML vector types, by class name: spark-mllib need not be on the class path. */
-  private static final String ML_VECTOR = "org.apache.spark.ml.linalg.VectorUDT";
-  private static final String MLLIB_VECTOR = "org.apache.spark.mllib.linalg.VectorUDT";
+    private static final long serialVersionUID = 1L;
+    /** The ML vector types, by class name: spark-mllib need not be on the class path. */
+    private static final String ML_VECTOR = "org.apache.spark.ml.linalg.VectorUDT";
 
-  /** How a row's value maps to elements. */
-  public enum Kind { SCALAR, ARRAY, VECTOR, BINARY }
+    private static final String MLLIB_VECTOR = "org.apache.spark.mllib.linalg.VectorUDT";
 
-  private final String name;
-  private final DataType type;
-  private final Kind kind;
-  private final int depth;
-  private final DType natural;
-  private final DType stored;
-  private final long[] declaredShape;
-
-  private DatasetColumn(String name, DataType type, Kind kind, int depth, DType natural, DType stored,
-      long[] declaredShape) {
-    this.name = name;
-    this.type = type;
-    this.kind = kind;
-    this.depth = depth;
-    this.natural = natural;
-    this.stored = stored;
-    this.declaredShape = declaredShape;
-  }
-
-  /**
-   * The column for a field.
-   *
-   * @param dtype the dtype to store it as (option dtype.COL), or null for the type's own
-   * @param declaredShape a binary column's per-row shape (option shape.COL), or null
-   */
-  public static DatasetColumn of(StructField field, DType dtype, long[] declaredShape) {
-    String name = field.name();
-    DataType t = field.dataType();
-    Kind kind;
-    int depth = 0;
-    DType natural;
-    if (t instanceof BinaryType) {
-      if (declaredShape == null) {
-        throw DatasetErrors.binaryWithoutShape(name);
-      }
-      DType d = dtype == null ? DType.U8 : dtype;
-      return new DatasetColumn(name, t, Kind.BINARY, 0, d, d, declaredShape.clone());
-    } else if (isVector(t)) {
-      kind = Kind.VECTOR;
-      depth = 1;
-      natural = DType.F64;
-    } else {
-      DataType leaf = t;
-      while (leaf instanceof ArrayType a) {
-        leaf = a.elementType();
-        depth++;
-      }
-      natural = naturalDtype(leaf);
-      if (natural == null) {
-        throw DatasetErrors.unsupportedType(name, t.simpleString());
-      }
-      kind = depth == 0 ? Kind.SCALAR : Kind.ARRAY;
+    /** How a row's value maps to elements. */
+    public enum Kind {
+        SCALAR,
+        ARRAY,
+        VECTOR,
+        BINARY
     }
-    DType s = natural;
-    if (dtype != null && dtype != natural) {
-      boolean floating = natural == DType.F64 || natural == DType.F32;
-      if (!floating || !FloatConversion.isTarget(dtype)) {
-        throw DatasetErrors.badColumnDtype(name, dtype.code(), t.simpleString());
-      }
-      s = dtype;
+
+    private final String name;
+    private final DataType type;
+    private final Kind kind;
+    private final int depth;
+    private final DType natural;
+    private final DType stored;
+    private final long[] declaredShape;
+
+    private DatasetColumn(
+            String name, DataType type, Kind kind, int depth, DType natural, DType stored, long[] declaredShape) {
+        this.name = name;
+        this.type = type;
+        this.kind = kind;
+        this.depth = depth;
+        this.natural = natural;
+        this.stored = stored;
+        this.declaredShape = declaredShape;
     }
-    return new DatasetColumn(name, t, kind, depth, natural, s, null);
-  }
 
-  /** Whether {@code t} is Spark ML's (or MLlib's) vector type. */
-  public static boolean isVector(DataType t) {
-    return t instanceof UserDefinedType<?> u
-        && (u.getClass().getName().equals(ML_VECTOR) || u.getClass().getName().equals(MLLIB_VECTOR));
-  }
-
-  /** The dtype of a scalar Spark type, or null when it has none. */
-  public static DType naturalDtype(DataType t) {
-    if (t instanceof DoubleType) {
-      return DType.F64;
-    } else if (t instanceof FloatType) {
-      return DType.F32;
-    } else if (t instanceof LongType) {
-      return DType.I64;
-    } else if (t instanceof IntegerType) {
-      return DType.I32;
-    } else if (t instanceof ShortType) {
-      return DType.I16;
-    } else if (t instanceof ByteType) {
-      return DType.I8;
-    } else if (t instanceof BooleanType) {
-      return DType.BOOL;
-    }
-    return null;
-  }
-
-  public String name() {
-    return name;
-  }
-
-  public DataType type() {
-    return type;
-  }
-
-  public Kind kind() {
-    return kind;
-  }
-
-  /** Array nesting: 0 for scalars and binary, 1 for vectors and {@code array<T>}, 2 for arrays of arrays... */
-  public int depth() {
-    return depth;
-  }
-
-  /** The dtype the row values are appended in. */
-  public DType natural() {
-    return natural;
-  }
-
-  /** The dtype written to the file. */
-  public DType stored() {
-    return stored;
-  }
-
-  /** A binary column's declared per-row shape, or null. */
-  public long[] declaredShape() {
-    return declaredShape == null ? null : declaredShape.clone();
-  }
-
-  /** The columns of a schema, each stored in its own dtype (the reader's view before it sees the files). */
-  public static DatasetColumn[] of(StructType schema) {
-    DatasetColumn[] columns = new DatasetColumn[schema.fields().length];
-    for (int i = 0; i < columns.length; i++) {
-      columns[i] = of(schema.fields()[i], null, new long[0]);
-    }
-    return columns;
-  }
-
-  /** This column as it is stored in a file: the file's dtype and, for binary, the file's row shape. */
-  public DatasetColumn storedAs(DType fileDtype, long[] rowShape) {
-    if (kind == Kind.BINARY) {
-      return new DatasetColumn(name, type, kind, depth, fileDtype, fileDtype, rowShape.clone());
-    }
-    return new DatasetColumn(name, type, kind, depth, natural, fileDtype, null);
-  }
-
-  // ---- writing --------------------------------------------------------------------------------------------
-
-  /**
-   * Appends row {@code ordinal} of {@code row} to {@code out} in the natural dtype.
-   *
-   * @param shape the per-row shape the first row fixed (filled in by the first call: length {@link #depth}),
-   *     or for a padded column, null
-   * @return the row's length along its only dimension (padded columns), otherwise -1
-   */
-  public long append(InternalRow row, int ordinal, GrowableBytes out, long[] shape, boolean pad, long rowNumber,
-      int partition, boolean first) {
-    if (row.isNullAt(ordinal)) {
-      throw DatasetErrors.nullValue(name, rowNumber, partition);
-    }
-    switch (kind) {
-      case SCALAR -> {
-        appendScalar(row, ordinal, natural, out);
-        return -1;
-      }
-      case BINARY -> {
-        byte[] b = row.getBinary(ordinal);
-        long expected = natural.byteSize(io.sparktensors.format.safetensors.TensorEntry.elementCount(declaredShape));
-        if (b.length != expected) {
-          throw DatasetErrors.binaryLength(name, rowNumber, partition, b.length, expected, declaredShape,
-              natural.code());
+    /**
+     * The column for a field.
+     *
+     * @param dtype the dtype to store it as (option dtype.COL), or null for the type's own
+     * @param declaredShape a binary column's per-row shape (option shape.COL), or null
+     */
+    public static DatasetColumn of(StructField field, DType dtype, long[] declaredShape) {
+        String name = field.name();
+        DataType t = field.dataType();
+        Kind kind;
+        int depth = 0;
+        DType natural;
+        if (t instanceof BinaryType) {
+            if (declaredShape == null) {
+                throw DatasetErrors.binaryWithoutShape(name);
+            }
+            DType d = dtype == null ? DType.U8 : dtype;
+            return new DatasetColumn(name, t, Kind.BINARY, 0, d, d, declaredShape.clone());
+        } else if (isVector(t)) {
+            kind = Kind.VECTOR;
+            depth = 1;
+            natural = DType.F64;
+        } else {
+            DataType leaf = t;
+            while (leaf instanceof ArrayType a) {
+                leaf = a.elementType();
+                depth++;
+            }
+            natural = naturalDtype(leaf);
+            if (natural == null) {
+                throw DatasetErrors.unsupportedType(name, t.simpleString());
+            }
+            kind = depth == 0 ? Kind.SCALAR : Kind.ARRAY;
         }
-        out.put(b, 0, b.length);
-        return -1;
-      }
-      case VECTOR -> {
-        InternalRow v = row.getStruct(ordinal, 4);
-        ArrayData values = v.getArray(3);
-        if (v.getByte(0) == 0) { // sparse: size, indices, values
-          int size = v.getInt(1);
-          ArrayData indices = v.getArray(2);
-          double[] dense = new double[size];
-          for (int i = 0; i < indices.numElements(); i++) {
-            dense[indices.getInt(i)] = values.getDouble(i);
-          }
-          checkShape(shape, new long[] {size}, pad, rowNumber, partition, first);
-          for (double d : dense) {
-            out.putDouble(d);
-          }
-          return size;
+        DType s = natural;
+        if (dtype != null && dtype != natural) {
+            boolean floating = natural == DType.F64 || natural == DType.F32;
+            if (!floating || !FloatConversion.isTarget(dtype)) {
+                throw DatasetErrors.badColumnDtype(name, dtype.code(), t.simpleString());
+            }
+            s = dtype;
         }
-        int n = values.numElements();
-        checkShape(shape, new long[] {n}, pad, rowNumber, partition, first);
-        appendLeaves(values, natural, out, rowNumber, partition);
-        return n;
-      }
-      default -> {
-        ArrayData a = row.getArray(ordinal);
-        long[] found = new long[depth];
-        measure(a, 0, found, rowNumber, partition);
-        checkShape(shape, found, pad, rowNumber, partition, first);
-        appendArray(a, 0, found, rowNumber, partition, out);
-        return found[0];
-      }
+        return new DatasetColumn(name, t, kind, depth, natural, s, null);
     }
-  }
 
-  private void checkShape(long[] shape, long[] found, boolean pad, long rowNumber, int partition, boolean first) {
-    if (pad) {
-      return;
+    /** Whether {@code t} is Spark ML's (or MLlib's) vector type. */
+    public static boolean isVector(DataType t) {
+        return t instanceof UserDefinedType<?> u
+                && (u.getClass().getName().equals(ML_VECTOR)
+                        || u.getClass().getName().equals(MLLIB_VECTOR));
     }
-    if (first) {
-      System.arraycopy(found, 0, shape, 0, found.length);
-    } else if (!Arrays.equals(shape, found)) {
-      throw DatasetErrors.ragged(name, rowNumber, partition, shape, found);
-    }
-  }
 
-  /** The lengths along the first element of each level (the rest is checked while appending). */
-  private void measure(ArrayData a, int level, long[] found, long rowNumber, int partition) {
-    found[level] = a.numElements();
-    if (level + 1 < depth && a.numElements() > 0) {
-      if (a.isNullAt(0)) {
-        throw DatasetErrors.nullValue(name, rowNumber, partition);
-      }
-      measure(a.getArray(0), level + 1, found, rowNumber, partition);
-    }
-  }
-
-  private void appendArray(ArrayData a, int level, long[] shape, long rowNumber, int partition, GrowableBytes out) {
-    if (a.numElements() != shape[level]) {
-      long[] found = shape.clone();
-      found[level] = a.numElements();
-      throw DatasetErrors.ragged(name, rowNumber, partition, shape, found);
-    }
-    if (level + 1 == depth) {
-      appendLeaves(a, natural, out, rowNumber, partition);
-      return;
-    }
-    for (int i = 0; i < a.numElements(); i++) {
-      if (a.isNullAt(i)) {
-        throw DatasetErrors.nullValue(name, rowNumber, partition);
-      }
-      appendArray(a.getArray(i), level + 1, shape, rowNumber, partition, out);
-    }
-  }
-
-  private void appendLeaves(ArrayData a, DType d, GrowableBytes out, long rowNumber, int partition) {
-    int n = a.numElements();
-    for (int i = 0; i < n; i++) {
-      if (a.isNullAt(i)) {
-        throw DatasetErrors.nullValue(name, rowNumber, partition);
-      }
-    }
-    switch (d) {
-      case F64 -> { for (int i = 0; i < n; i++) out.putDouble(a.getDouble(i)); }
-      case F32 -> { for (int i = 0; i < n; i++) out.putFloat(a.getFloat(i)); }
-      case I64 -> { for (int i = 0; i < n; i++) out.putLong(a.getLong(i)); }
-      case I32 -> { for (int i = 0; i < n; i++) out.putInt(a.getInt(i)); }
-      case I16 -> { for (int i = 0; i < n; i++) out.putShort(a.getShort(i)); }
-      case I8 -> { for (int i = 0; i < n; i++) out.putByte(a.getByte(i)); }
-      case BOOL -> { for (int i = 0; i < n; i++) out.putByte(a.getBoolean(i) ? 1 : 0); }
-      default -> throw new IllegalStateException("no element writer for " + d);
-    }
-  }
-
-  private static void appendScalar(InternalRow row, int i, DType d, GrowableBytes out) {
-    switch (d) {
-      case F64 -> out.putDouble(row.getDouble(i));
-      case F32 -> out.putFloat(row.getFloat(i));
-      case I64 -> out.putLong(row.getLong(i));
-      case I32 -> out.putInt(row.getInt(i));
-      case I16 -> out.putShort(row.getShort(i));
-      case I8 -> out.putByte(row.getByte(i));
-      case BOOL -> out.putByte(row.getBoolean(i) ? 1 : 0);
-      default -> throw new IllegalStateException("no element writer for " + d);
-    }
-  }
-
-  // ---- reading --------------------------------------------------------------------------------------------
-
-  /**
-   * Rows' values from the stored bytes of consecutive rows.
-   *
-   * @param stored the stored elements of {@code rows} rows ({@code rowShape} each), little-endian
-   * @param lengths each row's length for a padded column, or null
-   */
-  public Object[] decode(ByteBuffer stored, int rows, long[] rowShape, long[] lengths) {
-    ByteBuffer data = toNatural(stored);
-    int rowElements = Math.toIntExact(io.sparktensors.format.safetensors.TensorEntry.elementCount(rowShape));
-    int elementBytes = natural.bits() / 8;
-    Object[] values = new Object[rows];
-    for (int r = 0; r < rows; r++) {
-      int start = r * rowElements * elementBytes;
-      values[r] = switch (kind) {
-        case SCALAR -> scalar(data, start);
-        case BINARY -> {
-          byte[] b = new byte[rowElements * elementBytes];
-          data.get(start, b);
-          yield b;
+    /** The dtype of a scalar Spark type, or null when it has none. */
+    public static DType naturalDtype(DataType t) {
+        if (t instanceof DoubleType) {
+            return DType.F64;
+        } else if (t instanceof FloatType) {
+            return DType.F32;
+        } else if (t instanceof LongType) {
+            return DType.I64;
+        } else if (t instanceof IntegerType) {
+            return DType.I32;
+        } else if (t instanceof ShortType) {
+            return DType.I16;
+        } else if (t instanceof ByteType) {
+            return DType.I8;
+        } else if (t instanceof BooleanType) {
+            return DType.BOOL;
         }
-        case VECTOR -> {
-          int n = lengths == null ? rowElements : (int) lengths[r];
-          yield new GenericInternalRow(new Object[] {(byte) 1, null, null, leaves(data, start, n)});
+        return null;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public DataType type() {
+        return type;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** Array nesting: 0 for scalars and binary, 1 for vectors and {@code array<T>}, 2 for arrays of arrays... */
+    public int depth() {
+        return depth;
+    }
+
+    /** The dtype the row values are appended in. */
+    public DType natural() {
+        return natural;
+    }
+
+    /** The dtype written to the file. */
+    public DType stored() {
+        return stored;
+    }
+
+    /** A binary column's declared per-row shape, or null. */
+    public long[] declaredShape() {
+        return declaredShape == null ? null : declaredShape.clone();
+    }
+
+    /** The columns of a schema, each stored in its own dtype (the reader's view before it sees the files). */
+    public static DatasetColumn[] of(StructType schema) {
+        DatasetColumn[] columns = new DatasetColumn[schema.fields().length];
+        for (int i = 0; i < columns.length; i++) {
+            columns[i] = of(schema.fields()[i], null, new long[0]);
         }
-        default -> lengths == null ? nested(data, start, rowShape, 0)
-            : leaves(data, start, (int) lengths[r]);
-      };
+        return columns;
     }
-    return values;
-  }
 
-  private ByteBuffer toNatural(ByteBuffer stored) {
-    stored.order(ByteOrder.LITTLE_ENDIAN);
-    if (stored == null || this.stored == natural) {
-      return stored;
+    /** This column as it is stored in a file: the file's dtype and, for binary, the file's row shape. */
+    public DatasetColumn storedAs(DType fileDtype, long[] rowShape) {
+        if (kind == Kind.BINARY) {
+            return new DatasetColumn(name, type, kind, depth, fileDtype, fileDtype, rowShape.clone());
+        }
+        return new DatasetColumn(name, type, kind, depth, natural, fileDtype, null);
     }
-    int elements = stored.remaining() / (this.stored.bits() / 8);
-    ByteBuffer f32 = ByteBuffer.allocate(Math.multiplyExact(elements, 4)).order(ByteOrder.LITTLE_ENDIAN);
-    FloatConversion.convert(this.stored, DType.F32, stored, f32);
-    f32.flip();
-    if (natural == DType.F32) {
-      return f32;
-    }
-    ByteBuffer f64 = ByteBuffer.allocate(Math.multiplyExact(elements, 8)).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < elements; i++) {
-      f64.putDouble(f32.getFloat());
-    }
-    f64.flip();
-    return f64;
-  }
 
-  private Object scalar(ByteBuffer b, int at) {
-    return switch (natural) {
-      case F64 -> b.getDouble(at);
-      case F32 -> b.getFloat(at);
-      case I64 -> b.getLong(at);
-      case I32 -> b.getInt(at);
-      case I16 -> b.getShort(at);
-      case I8 -> b.get(at);
-      case BOOL -> b.get(at) != 0;
-      default -> throw new IllegalStateException("no element reader for " + natural);
-    };
-  }
+    // ---- writing --------------------------------------------------------------------------------------------
 
-  private ArrayData nested(ByteBuffer b, int start, long[] shape, int level) {
-    if (level == shape.length - 1) {
-      return leaves(b, start, (int) shape[level]);
+    /**
+     * Appends row {@code ordinal} of {@code row} to {@code out} in the natural dtype.
+     *
+     * @param shape the per-row shape the first row fixed (filled in by the first call: length {@link #depth}),
+     *     or for a padded column, null
+     * @return the row's length along its only dimension (padded columns), otherwise -1
+     */
+    public long append(
+            InternalRow row,
+            int ordinal,
+            GrowableBytes out,
+            long[] shape,
+            boolean pad,
+            long rowNumber,
+            int partition,
+            boolean first) {
+        if (row.isNullAt(ordinal)) {
+            throw DatasetErrors.nullValue(name, rowNumber, partition);
+        }
+        switch (kind) {
+            case SCALAR -> {
+                appendScalar(row, ordinal, natural, out);
+                return -1;
+            }
+            case BINARY -> {
+                byte[] b = row.getBinary(ordinal);
+                long expected =
+                        natural.byteSize(io.sparktensors.format.safetensors.TensorEntry.elementCount(declaredShape));
+                if (b.length != expected) {
+                    throw DatasetErrors.binaryLength(
+                            name, rowNumber, partition, b.length, expected, declaredShape, natural.code());
+                }
+                out.put(b, 0, b.length);
+                return -1;
+            }
+            case VECTOR -> {
+                InternalRow v = row.getStruct(ordinal, 4);
+                ArrayData values = v.getArray(3);
+                if (v.getByte(0) == 0) { // sparse: size, indices, values
+                    int size = v.getInt(1);
+                    ArrayData indices = v.getArray(2);
+                    double[] dense = new double[size];
+                    for (int i = 0; i < indices.numElements(); i++) {
+                        dense[indices.getInt(i)] = values.getDouble(i);
+                    }
+                    checkShape(shape, new long[] {size}, pad, rowNumber, partition, first);
+                    for (double d : dense) {
+                        out.putDouble(d);
+                    }
+                    return size;
+                }
+                int n = values.numElements();
+                checkShape(shape, new long[] {n}, pad, rowNumber, partition, first);
+                appendLeaves(values, natural, out, rowNumber, partition);
+                return n;
+            }
+            default -> {
+                ArrayData a = row.getArray(ordinal);
+                long[] found = new long[depth];
+                measure(a, 0, found, rowNumber, partition);
+                checkShape(shape, found, pad, rowNumber, partition, first);
+                appendArray(a, 0, found, rowNumber, partition, out);
+                return found[0];
+            }
+        }
     }
-    int inner = Math.toIntExact(io.sparktensors.format.safetensors.TensorEntry.elementCount(
-        Arrays.copyOfRange(shape, level + 1, shape.length))) * (natural.bits() / 8);
-    Object[] items = new Object[(int) shape[level]];
-    for (int i = 0; i < items.length; i++) {
-      items[i] = nested(b, start + i * inner, shape, level + 1);
-    }
-    return new GenericArrayData(items);
-  }
 
-  private ArrayData leaves(ByteBuffer b, int start, int n) {
-    ByteBuffer s = b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-    s.position(start);
-    switch (natural) {
-      case F64 -> { double[] v = new double[n]; s.asDoubleBuffer().get(v); return new GenericArrayData(v); }
-      case F32 -> { float[] v = new float[n]; s.asFloatBuffer().get(v); return new GenericArrayData(v); }
-      case I64 -> { long[] v = new long[n]; s.asLongBuffer().get(v); return new GenericArrayData(v); }
-      case I32 -> { int[] v = new int[n]; s.asIntBuffer().get(v); return new GenericArrayData(v); }
-      case I16 -> { short[] v = new short[n]; s.asShortBuffer().get(v); return new GenericArrayData(v); }
-      case I8 -> { byte[] v = new byte[n]; s.get(v); return new GenericArrayData(v); }
-      case BOOL -> {
-        boolean[] v = new boolean[n];
+    private void checkShape(long[] shape, long[] found, boolean pad, long rowNumber, int partition, boolean first) {
+        if (pad) {
+            return;
+        }
+        if (first) {
+            System.arraycopy(found, 0, shape, 0, found.length);
+        } else if (!Arrays.equals(shape, found)) {
+            throw DatasetErrors.ragged(name, rowNumber, partition, shape, found);
+        }
+    }
+
+    /** The lengths along the first element of each level (the rest is checked while appending). */
+    private void measure(ArrayData a, int level, long[] found, long rowNumber, int partition) {
+        found[level] = a.numElements();
+        if (level + 1 < depth && a.numElements() > 0) {
+            if (a.isNullAt(0)) {
+                throw DatasetErrors.nullValue(name, rowNumber, partition);
+            }
+            measure(a.getArray(0), level + 1, found, rowNumber, partition);
+        }
+    }
+
+    private void appendArray(ArrayData a, int level, long[] shape, long rowNumber, int partition, GrowableBytes out) {
+        if (a.numElements() != shape[level]) {
+            long[] found = shape.clone();
+            found[level] = a.numElements();
+            throw DatasetErrors.ragged(name, rowNumber, partition, shape, found);
+        }
+        if (level + 1 == depth) {
+            appendLeaves(a, natural, out, rowNumber, partition);
+            return;
+        }
+        for (int i = 0; i < a.numElements(); i++) {
+            if (a.isNullAt(i)) {
+                throw DatasetErrors.nullValue(name, rowNumber, partition);
+            }
+            appendArray(a.getArray(i), level + 1, shape, rowNumber, partition, out);
+        }
+    }
+
+    private void appendLeaves(ArrayData a, DType d, GrowableBytes out, long rowNumber, int partition) {
+        int n = a.numElements();
         for (int i = 0; i < n; i++) {
-          v[i] = s.get() != 0;
+            if (a.isNullAt(i)) {
+                throw DatasetErrors.nullValue(name, rowNumber, partition);
+            }
         }
-        return new GenericArrayData(v);
-      }
-      default -> throw new IllegalStateException("no element reader for " + natural);
+        switch (d) {
+            case F64 -> {
+                for (int i = 0; i < n; i++) out.putDouble(a.getDouble(i));
+            }
+            case F32 -> {
+                for (int i = 0; i < n; i++) out.putFloat(a.getFloat(i));
+            }
+            case I64 -> {
+                for (int i = 0; i < n; i++) out.putLong(a.getLong(i));
+            }
+            case I32 -> {
+                for (int i = 0; i < n; i++) out.putInt(a.getInt(i));
+            }
+            case I16 -> {
+                for (int i = 0; i < n; i++) out.putShort(a.getShort(i));
+            }
+            case I8 -> {
+                for (int i = 0; i < n; i++) out.putByte(a.getByte(i));
+            }
+            case BOOL -> {
+                for (int i = 0; i < n; i++) out.putByte(a.getBoolean(i) ? 1 : 0);
+            }
+            default -> throw new IllegalStateException("no element writer for " + d);
+        }
     }
-  }
+
+    private static void appendScalar(InternalRow row, int i, DType d, GrowableBytes out) {
+        switch (d) {
+            case F64 -> out.putDouble(row.getDouble(i));
+            case F32 -> out.putFloat(row.getFloat(i));
+            case I64 -> out.putLong(row.getLong(i));
+            case I32 -> out.putInt(row.getInt(i));
+            case I16 -> out.putShort(row.getShort(i));
+            case I8 -> out.putByte(row.getByte(i));
+            case BOOL -> out.putByte(row.getBoolean(i) ? 1 : 0);
+            default -> throw new IllegalStateException("no element writer for " + d);
+        }
+    }
+
+    // ---- reading --------------------------------------------------------------------------------------------
+
+    /**
+     * Rows' values from the stored bytes of consecutive rows.
+     *
+     * @param stored the stored elements of {@code rows} rows ({@code rowShape} each), little-endian
+     * @param lengths each row's length for a padded column, or null
+     */
+    public Object[] decode(ByteBuffer stored, int rows, long[] rowShape, long[] lengths) {
+        ByteBuffer data = toNatural(stored);
+        int rowElements = Math.toIntExact(io.sparktensors.format.safetensors.TensorEntry.elementCount(rowShape));
+        int elementBytes = natural.bits() / 8;
+        Object[] values = new Object[rows];
+        for (int r = 0; r < rows; r++) {
+            int start = r * rowElements * elementBytes;
+            values[r] = switch (kind) {
+                case SCALAR -> scalar(data, start);
+                case BINARY -> {
+                    byte[] b = new byte[rowElements * elementBytes];
+                    data.get(start, b);
+                    yield b;
+                }
+                case VECTOR -> {
+                    int n = lengths == null ? rowElements : (int) lengths[r];
+                    yield new GenericInternalRow(new Object[] {(byte) 1, null, null, leaves(data, start, n)});
+                }
+                default -> lengths == null ? nested(data, start, rowShape, 0) : leaves(data, start, (int) lengths[r]);
+            };
+        }
+        return values;
+    }
+
+    private ByteBuffer toNatural(ByteBuffer stored) {
+        stored.order(ByteOrder.LITTLE_ENDIAN);
+        if (stored == null || this.stored == natural) {
+            return stored;
+        }
+        int elements = stored.remaining() / (this.stored.bits() / 8);
+        ByteBuffer f32 = ByteBuffer.allocate(Math.multiplyExact(elements, 4)).order(ByteOrder.LITTLE_ENDIAN);
+        FloatConversion.convert(this.stored, DType.F32, stored, f32);
+        f32.flip();
+        if (natural == DType.F32) {
+            return f32;
+        }
+        ByteBuffer f64 = ByteBuffer.allocate(Math.multiplyExact(elements, 8)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < elements; i++) {
+            f64.putDouble(f32.getFloat());
+        }
+        f64.flip();
+        return f64;
+    }
+
+    private Object scalar(ByteBuffer b, int at) {
+        return switch (natural) {
+            case F64 -> b.getDouble(at);
+            case F32 -> b.getFloat(at);
+            case I64 -> b.getLong(at);
+            case I32 -> b.getInt(at);
+            case I16 -> b.getShort(at);
+            case I8 -> b.get(at);
+            case BOOL -> b.get(at) != 0;
+            default -> throw new IllegalStateException("no element reader for " + natural);
+        };
+    }
+
+    private ArrayData nested(ByteBuffer b, int start, long[] shape, int level) {
+        if (level == shape.length - 1) {
+            return leaves(b, start, (int) shape[level]);
+        }
+        int inner = Math.toIntExact(io.sparktensors.format.safetensors.TensorEntry.elementCount(
+                        Arrays.copyOfRange(shape, level + 1, shape.length)))
+                * (natural.bits() / 8);
+        Object[] items = new Object[(int) shape[level]];
+        for (int i = 0; i < items.length; i++) {
+            items[i] = nested(b, start + i * inner, shape, level + 1);
+        }
+        return new GenericArrayData(items);
+    }
+
+    private ArrayData leaves(ByteBuffer b, int start, int n) {
+        ByteBuffer s = b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        s.position(start);
+        switch (natural) {
+            case F64 -> {
+                double[] v = new double[n];
+                s.asDoubleBuffer().get(v);
+                return new GenericArrayData(v);
+            }
+            case F32 -> {
+                float[] v = new float[n];
+                s.asFloatBuffer().get(v);
+                return new GenericArrayData(v);
+            }
+            case I64 -> {
+                long[] v = new long[n];
+                s.asLongBuffer().get(v);
+                return new GenericArrayData(v);
+            }
+            case I32 -> {
+                int[] v = new int[n];
+                s.asIntBuffer().get(v);
+                return new GenericArrayData(v);
+            }
+            case I16 -> {
+                short[] v = new short[n];
+                s.asShortBuffer().get(v);
+                return new GenericArrayData(v);
+            }
+            case I8 -> {
+                byte[] v = new byte[n];
+                s.get(v);
+                return new GenericArrayData(v);
+            }
+            case BOOL -> {
+                boolean[] v = new boolean[n];
+                for (int i = 0; i < n; i++) {
+                    v[i] = s.get() != 0;
+                }
+                return new GenericArrayData(v);
+            }
+            default -> throw new IllegalStateException("no element reader for " + natural);
+        }
+    }
 }

@@ -6,17 +6,18 @@ package io.sparktensors.spark;
  * partition columns' schema when the data was written with {@code partitionBy}.
  */
 public final class DatasetLayout {
-  public static final String LAYOUT = "spark.layout";
-  public static final String SCHEMA = "spark.schema";
-  public static final String ROWS = "spark.rows";
-  public static final String PARTITION_SCHEMA = "spark.partitionSchema";
-  /** layout=kv: the key column's name. */
-  public static final String KEY_COLUMN = "spark.keyColumn";
-  public static final String CHECKPOINT = "checkpoint";
-  public static final String DATASET = "dataset";
-  public static final String KV = "kv";
-  /** The tensor of a padded column's row lengths: {@code COLUMN.lengths}. */
-  public static final String LENGTHS_SUFFIX = ".lengths";
+    public static final String LAYOUT = "spark.layout";
+    public static final String SCHEMA = "spark.schema";
+    public static final String ROWS = "spark.rows";
+    public static final String PARTITION_SCHEMA = "spark.partitionSchema";
+    /** layout=kv: the key column's name. */
+    public static final String KEY_COLUMN = "spark.keyColumn";
 
-  private DatasetLayout() {}
+    public static final String CHECKPOINT = "checkpoint";
+    public static final String DATASET = "dataset";
+    public static final String KV = "kv";
+    /** The tensor of a padded column's row lengths: {@code COLUMN.lengths}. */
+    public static final String LENGTHS_SUFFIX = ".lengths";
+
+    private DatasetLayout() {}
 }

@@ -9,9 +9,9 @@ import io.sparktensors.checkpoint.ScanPlan;
  */
 public interface PlannedTensorScan {
 
-  /** Whether the scan delivers every planned tensor whole (data read, no file skipped while reading). */
-  boolean deliversWholeTensors();
+    /** Whether the scan delivers every planned tensor whole (data read, no file skipped while reading). */
+    boolean deliversWholeTensors();
 
-  /** The scan's plan (planning if needed). */
-  ScanPlan plan();
+    /** The scan's plan (planning if needed). */
+    ScanPlan plan();
 }

@@ -8,25 +8,25 @@ import org.apache.hadoop.conf.Configuration;
 
 /** A Hadoop configuration that can be broadcast to executors. */
 public final class SerializableConfiguration implements Serializable {
-  private static final long serialVersionUID = 1L;
-  private transient Configuration conf;
+    private static final long serialVersionUID = 1L;
+    private transient Configuration conf;
 
-  public SerializableConfiguration(Configuration conf) {
-    this.conf = conf;
-  }
+    public SerializableConfiguration(Configuration conf) {
+        this.conf = conf;
+    }
 
-  public Configuration get() {
-    return conf;
-  }
+    public Configuration get() {
+        return conf;
+    }
 
-  private void writeObject(ObjectOutputStream out) throws IOException {
-    out.defaultWriteObject();
-    conf.write(out);
-  }
+    private void writeObject(ObjectOutputStream out) throws IOException {
+        out.defaultWriteObject();
+        conf.write(out);
+    }
 
-  private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
-    in.defaultReadObject();
-    conf = new Configuration(false);
-    conf.readFields(in);
-  }
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+        in.defaultReadObject();
+        conf = new Configuration(false);
+        conf.readFields(in);
+    }
 }

@@ -7,5 +7,5 @@ package io.sparktensors.spark;
  */
 @Deprecated(since = "0.2.0", forRemoval = true)
 public final class TensorHashes extends io.sparktensors.spark.functions.TensorHashes {
-  private TensorHashes() {}
+    private TensorHashes() {}
 }

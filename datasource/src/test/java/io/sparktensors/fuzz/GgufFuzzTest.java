@@ -5,8 +5,8 @@ import io.sparktensors.format.gguf.GgufReader;
 
 /** Fuzzes GGUF header, metadata, tensor infos and dequantization. */
 class GgufFuzzTest {
-  @FuzzTest(maxDuration = "30s")
-  void gguf(byte[] input) {
-    FuzzContract.check(new GgufReader(true), input);
-  }
+    @FuzzTest(maxDuration = "30s")
+    void gguf(byte[] input) {
+        FuzzContract.check(new GgufReader(true), input);
+    }
 }

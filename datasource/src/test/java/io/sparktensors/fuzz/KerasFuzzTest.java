@@ -5,8 +5,8 @@ import io.sparktensors.format.keras.KerasReader;
 
 /** Fuzzes HDF5 through jHDF, Keras layouts. */
 class KerasFuzzTest {
-  @FuzzTest(maxDuration = "30s")
-  void keras(byte[] input) {
-    FuzzContract.check(new KerasReader(), input);
-  }
+    @FuzzTest(maxDuration = "30s")
+    void keras(byte[] input) {
+        FuzzContract.check(new KerasReader(), input);
+    }
 }

@@ -5,8 +5,8 @@ import io.sparktensors.format.onnx.OnnxReader;
 
 /** Fuzzes the ONNX protobuf walk, packed fields and external data. */
 class OnnxFuzzTest {
-  @FuzzTest(maxDuration = "30s")
-  void onnx(byte[] input) {
-    FuzzContract.check(new OnnxReader(), input);
-  }
+    @FuzzTest(maxDuration = "30s")
+    void onnx(byte[] input) {
+        FuzzContract.check(new OnnxReader(), input);
+    }
 }

@@ -12,9 +12,9 @@ import io.sparktensors.format.proto.ProtoWalk;
  * exception escapes and is a finding), and the two must agree on every value and on the fault.
  */
 class ProtoWireFuzzTest {
-  @FuzzTest(maxDuration = "30s")
-  void wire(byte[] input) {
-    ProtoWalk.Outcome inMemory = ProtoWalk.inMemory(input, FuzzContract.LIMITS.maxNesting());
-    assertEquals(inMemory, ProtoWalk.streaming(input, FuzzContract.LIMITS.maxNesting()));
-  }
+    @FuzzTest(maxDuration = "30s")
+    void wire(byte[] input) {
+        ProtoWalk.Outcome inMemory = ProtoWalk.inMemory(input, FuzzContract.LIMITS.maxNesting());
+        assertEquals(inMemory, ProtoWalk.streaming(input, FuzzContract.LIMITS.maxNesting()));
+    }
 }

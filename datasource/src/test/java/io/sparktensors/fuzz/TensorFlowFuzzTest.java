@@ -5,8 +5,8 @@ import io.sparktensors.format.tensorflow.TensorFlowReader;
 
 /** Fuzzes the TF table, bundle protobufs and the object graph. */
 class TensorFlowFuzzTest {
-  @FuzzTest(maxDuration = "30s")
-  void tensorflow(byte[] input) {
-    FuzzContract.check(new TensorFlowReader(), input, "fuzz.index");
-  }
+    @FuzzTest(maxDuration = "30s")
+    void tensorflow(byte[] input) {
+        FuzzContract.check(new TensorFlowReader(), input, "fuzz.index");
+    }
 }

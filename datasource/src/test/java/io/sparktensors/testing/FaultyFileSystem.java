@@ -29,101 +29,113 @@ import org.apache.spark.TaskContext;
  * </ul>
  */
 public final class FaultyFileSystem extends RawLocalFileSystem {
-  public static final String SCHEME = "faulty";
-  public static final String FAIL_AFTER_BYTES = "fs.faulty.fail-after-bytes";
-  public static final String FAIL_EVERY_ATTEMPT = "fs.faulty.fail-every-attempt";
-  public static final String SLOW_FILE = "fs.faulty.slow-file";
-  public static final String SLOW_MILLIS = "fs.faulty.slow-millis";
-  private static final URI ROOT = URI.create(SCHEME + ":///");
-  private static final java.util.concurrent.atomic.AtomicLong FAULTS = new java.util.concurrent.atomic.AtomicLong();
+    public static final String SCHEME = "faulty";
+    public static final String FAIL_AFTER_BYTES = "fs.faulty.fail-after-bytes";
+    public static final String FAIL_EVERY_ATTEMPT = "fs.faulty.fail-every-attempt";
+    public static final String SLOW_FILE = "fs.faulty.slow-file";
+    public static final String SLOW_MILLIS = "fs.faulty.slow-millis";
+    private static final URI ROOT = URI.create(SCHEME + ":///");
+    private static final java.util.concurrent.atomic.AtomicLong FAULTS = new java.util.concurrent.atomic.AtomicLong();
 
-  /** Faults injected in this JVM so far (tests check theirs fired). */
-  public static long faultsInjected() {
-    return FAULTS.get();
-  }
-
-  /** The settings that make {@code faulty:} paths resolve to this file system, uncached (so settings apply). */
-  public static Map<String, String> settings() {
-    return Map.of("fs." + SCHEME + ".impl", FaultyFileSystem.class.getName(),
-        "fs." + SCHEME + ".impl.disable.cache", "true");
-  }
-
-  /** {@code faulty:} and the local path. */
-  public static String path(java.nio.file.Path local) {
-    return SCHEME + ":" + local.toAbsolutePath();
-  }
-
-  @Override
-  public URI getUri() {
-    return ROOT;
-  }
-
-  @Override
-  public String getScheme() {
-    return SCHEME;
-  }
-
-  @Override
-  public void initialize(URI uri, Configuration conf) throws IOException {
-    super.initialize(uri, conf);
-    setConf(conf);
-  }
-
-  @Override
-  public FSDataOutputStream create(Path f, FsPermission permission, boolean overwrite, int bufferSize,
-      short replication, long blockSize, Progressable progress) throws IOException {
-    return wrap(f, super.create(f, permission, overwrite, bufferSize, replication, blockSize, progress));
-  }
-
-  @Override
-  public FSDataOutputStream create(Path f, boolean overwrite, int bufferSize, short replication, long blockSize,
-      Progressable progress) throws IOException {
-    return wrap(f, super.create(f, overwrite, bufferSize, replication, blockSize, progress));
-  }
-
-  private FSDataOutputStream wrap(Path f, FSDataOutputStream out) throws IOException {
-    TaskContext task = TaskContext.get();
-    if (task == null) {
-      return out; // the driver's own files
+    /** Faults injected in this JVM so far (tests check theirs fired). */
+    public static long faultsInjected() {
+        return FAULTS.get();
     }
-    Configuration conf = getConf();
-    boolean firstAttempt = task.attemptNumber() == 0;
-    String slowFile = conf.get(SLOW_FILE);
-    if (firstAttempt && slowFile != null && f.getName().contains(slowFile)) {
-      try {
-        Thread.sleep(conf.getLong(SLOW_MILLIS, 0));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while held back by the test file system");
-      }
+
+    /** The settings that make {@code faulty:} paths resolve to this file system, uncached (so settings apply). */
+    public static Map<String, String> settings() {
+        return Map.of(
+                "fs." + SCHEME + ".impl",
+                FaultyFileSystem.class.getName(),
+                "fs." + SCHEME + ".impl.disable.cache",
+                "true");
     }
-    long failAfter = conf.getLong(FAIL_AFTER_BYTES, -1);
-    if (failAfter < 0 || !(firstAttempt || conf.getBoolean(FAIL_EVERY_ATTEMPT, false))) {
-      return out;
+
+    /** {@code faulty:} and the local path. */
+    public static String path(java.nio.file.Path local) {
+        return SCHEME + ":" + local.toAbsolutePath();
     }
-    OutputStream failing = new FilterOutputStream(out) {
-      private long written;
 
-      @Override
-      public void write(int b) throws IOException {
-        count(1);
-        out.write(b);
-      }
+    @Override
+    public URI getUri() {
+        return ROOT;
+    }
 
-      @Override
-      public void write(byte[] b, int off, int len) throws IOException {
-        count(len);
-        out.write(b, off, len);
-      }
+    @Override
+    public String getScheme() {
+        return SCHEME;
+    }
 
-      private void count(long n) throws IOException {
-        written += n;
-        if (written > failAfter) {
-          FAULTS.incrementAndGet();
-          throw new IOException("Injected fault after " + failAfter + " bytes of " + f + " (test file system)");
+    @Override
+    public void initialize(URI uri, Configuration conf) throws IOException {
+        super.initialize(uri, conf);
+        setConf(conf);
+    }
+
+    @Override
+    public FSDataOutputStream create(
+            Path f,
+            FsPermission permission,
+            boolean overwrite,
+            int bufferSize,
+            short replication,
+            long blockSize,
+            Progressable progress)
+            throws IOException {
+        return wrap(f, super.create(f, permission, overwrite, bufferSize, replication, blockSize, progress));
+    }
+
+    @Override
+    public FSDataOutputStream create(
+            Path f, boolean overwrite, int bufferSize, short replication, long blockSize, Progressable progress)
+            throws IOException {
+        return wrap(f, super.create(f, overwrite, bufferSize, replication, blockSize, progress));
+    }
+
+    private FSDataOutputStream wrap(Path f, FSDataOutputStream out) throws IOException {
+        TaskContext task = TaskContext.get();
+        if (task == null) {
+            return out; // the driver's own files
         }
-      }
-    };
-    return new FSDataOutputStream(failing, null);
-  }
+        Configuration conf = getConf();
+        boolean firstAttempt = task.attemptNumber() == 0;
+        String slowFile = conf.get(SLOW_FILE);
+        if (firstAttempt && slowFile != null && f.getName().contains(slowFile)) {
+            try {
+                Thread.sleep(conf.getLong(SLOW_MILLIS, 0));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while held back by the test file system");
+            }
+        }
+        long failAfter = conf.getLong(FAIL_AFTER_BYTES, -1);
+        if (failAfter < 0 || !(firstAttempt || conf.getBoolean(FAIL_EVERY_ATTEMPT, false))) {
+            return out;
+        }
+        OutputStream failing = new FilterOutputStream(out) {
+            private long written;
+
+            @Override
+            public void write(int b) throws IOException {
+                count(1);
+                out.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                count(len);
+                out.write(b, off, len);
+            }
+
+            private void count(long n) throws IOException {
+                written += n;
+                if (written > failAfter) {
+                    FAULTS.incrementAndGet();
+                    throw new IOException(
+                            "Injected fault after " + failAfter + " bytes of " + f + " (test file system)");
+                }
+            }
+        };
+        return new FSDataOutputStream(failing, null);
+    }
 }

@@ -19,60 +19,66 @@ import org.junit.jupiter.api.Assumptions;
  * folder is absent, and fail under CI (CI=true), where it must be present.
  */
 public final class Fixtures {
-  private Fixtures() {}
+    private Fixtures() {}
 
-  /** The fixtures root, or a skip (a fail under CI) when absent. */
-  public static Path root() {
-    String configured = System.getProperty("spark.tensors.fixtures");
-    Path root = configured != null ? Paths.get(configured) : Paths.get("..", "..", "shared", "fixtures");
-    if (!Files.isDirectory(root)) {
-      Path alternative = Paths.get("..", "shared", "fixtures");
-      root = Files.isDirectory(alternative) ? alternative : root;
-    }
-    if (!Files.isDirectory(root)) {
-      if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-        fail("CI=true but the shared fixtures are missing at " + root.toAbsolutePath());
-      }
-      Assumptions.abort("Shared fixtures not found at " + root.toAbsolutePath() + "; skipping fixture tests");
-    }
-    return root.toAbsolutePath().normalize();
-  }
-
-  public static Path reference(String name) {
-    return root().resolve("reference").resolve(name);
-  }
-
-  public static Path real(String name) {
-    return root().resolve("real").resolve(name);
-  }
-
-  /** A tensor as expected.json describes it. */
-  public record Expected(String dtype, long[] shape, long nbytes, String sha256) {}
-
-  /** The SHA-256 of every tensor in a reference folder's expected.json, by name. */
-  public static Map<String, String> expectedHashes(Path folder) {
-    Map<String, String> out = new java.util.TreeMap<>();
-    expected(folder).forEach((name, e) -> out.put(name, e.sha256()));
-    return out;
-  }
-
-  /** The tensors of a reference folder's expected.json, by name. */
-  public static Map<String, Expected> expected(Path folder) {
-    try {
-      JsonNode root = new ObjectMapper().readTree(folder.resolve("expected.json").toFile());
-      Map<String, Expected> out = new LinkedHashMap<>();
-      root.get("tensors").fields().forEachRemaining(e -> {
-        JsonNode t = e.getValue();
-        long[] shape = new long[t.get("shape").size()];
-        for (int i = 0; i < shape.length; i++) {
-          shape[i] = t.get("shape").get(i).asLong();
+    /** The fixtures root, or a skip (a fail under CI) when absent. */
+    public static Path root() {
+        String configured = System.getProperty("spark.tensors.fixtures");
+        Path root = configured != null ? Paths.get(configured) : Paths.get("..", "..", "shared", "fixtures");
+        if (!Files.isDirectory(root)) {
+            Path alternative = Paths.get("..", "shared", "fixtures");
+            root = Files.isDirectory(alternative) ? alternative : root;
         }
-        out.put(e.getKey(), new Expected(t.get("dtype").asText(), shape, t.get("nbytes").asLong(),
-            t.get("sha256").asText()));
-      });
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+        if (!Files.isDirectory(root)) {
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                fail("CI=true but the shared fixtures are missing at " + root.toAbsolutePath());
+            }
+            Assumptions.abort("Shared fixtures not found at " + root.toAbsolutePath() + "; skipping fixture tests");
+        }
+        return root.toAbsolutePath().normalize();
     }
-  }
+
+    public static Path reference(String name) {
+        return root().resolve("reference").resolve(name);
+    }
+
+    public static Path real(String name) {
+        return root().resolve("real").resolve(name);
+    }
+
+    /** A tensor as expected.json describes it. */
+    public record Expected(String dtype, long[] shape, long nbytes, String sha256) {}
+
+    /** The SHA-256 of every tensor in a reference folder's expected.json, by name. */
+    public static Map<String, String> expectedHashes(Path folder) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        expected(folder).forEach((name, e) -> out.put(name, e.sha256()));
+        return out;
+    }
+
+    /** The tensors of a reference folder's expected.json, by name. */
+    public static Map<String, Expected> expected(Path folder) {
+        try {
+            JsonNode root =
+                    new ObjectMapper().readTree(folder.resolve("expected.json").toFile());
+            Map<String, Expected> out = new LinkedHashMap<>();
+            root.get("tensors").fields().forEachRemaining(e -> {
+                JsonNode t = e.getValue();
+                long[] shape = new long[t.get("shape").size()];
+                for (int i = 0; i < shape.length; i++) {
+                    shape[i] = t.get("shape").get(i).asLong();
+                }
+                out.put(
+                        e.getKey(),
+                        new Expected(
+                                t.get("dtype").asText(),
+                                shape,
+                                t.get("nbytes").asLong(),
+                                t.get("sha256").asText()));
+            });
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 }

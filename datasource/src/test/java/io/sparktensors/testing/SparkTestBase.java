@@ -19,33 +19,33 @@ import org.junit.jupiter.api.TestInfo;
  * memory, so a leak fails the build where it happens.
  */
 public abstract class SparkTestBase {
-  /** The class's session. */
-  protected static SparkSession spark;
+    /** The class's session. */
+    protected static SparkSession spark;
 
-  /** A master other than {@code local[2]} for the class, e.g. {@code local[2,3]} to let failed tasks retry. */
-  @Retention(RetentionPolicy.RUNTIME)
-  @Target(ElementType.TYPE)
-  public @interface Master {
-    String value();
-  }
-
-  @BeforeAll
-  static void startSpark(TestInfo info) {
-    Class<?> test = info.getTestClass().orElseThrow();
-    Master master = test.getAnnotation(Master.class);
-    spark = SparkSessions.local(test.getSimpleName(), master == null ? "local[2]" : master.value());
-  }
-
-  @AfterAll
-  static void stopSpark() {
-    if (spark != null) {
-      spark.stop();
-      spark = null;
+    /** A master other than {@code local[2]} for the class, e.g. {@code local[2,3]} to let failed tasks retry. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.TYPE)
+    public @interface Master {
+        String value();
     }
-  }
 
-  @AfterEach
-  void noArrowMemoryLeft() {
-    assertEquals(0, Allocators.allocatedBytes(), "every reader closed its Arrow memory");
-  }
+    @BeforeAll
+    static void startSpark(TestInfo info) {
+        Class<?> test = info.getTestClass().orElseThrow();
+        Master master = test.getAnnotation(Master.class);
+        spark = SparkSessions.local(test.getSimpleName(), master == null ? "local[2]" : master.value());
+    }
+
+    @AfterAll
+    static void stopSpark() {
+        if (spark != null) {
+            spark.stop();
+            spark = null;
+        }
+    }
+
+    @AfterEach
+    void noArrowMemoryLeft() {
+        assertEquals(0, Allocators.allocatedBytes(), "every reader closed its Arrow memory");
+    }
 }

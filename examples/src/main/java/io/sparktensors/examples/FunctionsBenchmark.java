@@ -16,51 +16,56 @@ import org.apache.spark.sql.SparkSession;
  * checkpoint (a full scan plus the function, on every core).
  */
 public final class FunctionsBenchmark {
-  private FunctionsBenchmark() {}
+    private FunctionsBenchmark() {}
 
-  public static void run(SparkSession spark, int mb, Path dir, PrintStream out) throws Exception {
-    byte[] data = new byte[mb << 20];
-    new Random(1).nextBytes(data);
-    for (int i = 1; i < data.length; i += 2) {
-      data[i] = (byte) ((data[i] & 0x83) | 0x38); // keep BF16/F32 exponents moderate: finite values
-    }
-    for (DType dtype : List.of(DType.BF16, DType.F32)) {
-      double best = Double.MAX_VALUE;
-      for (int i = 0; i < 5; i++) {
-        long t0 = System.nanoTime();
-        TensorStats s = TensorStats.of(data, dtype);
-        best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-        if (s.count() == 0) {
-          throw new AssertionError();
+    public static void run(SparkSession spark, int mb, Path dir, PrintStream out) throws Exception {
+        byte[] data = new byte[mb << 20];
+        new Random(1).nextBytes(data);
+        for (int i = 1; i < data.length; i += 2) {
+            data[i] = (byte) ((data[i] & 0x83) | 0x38); // keep BF16/F32 exponents moderate: finite values
         }
-      }
-      out.printf("tensor_stats kernel, %-4s one thread: %6.2f GB/s%n", dtype, data.length / 1e9 / best);
-    }
-    TensorFunctions.register(spark);
-    int cores = spark.sparkContext().defaultParallelism();
-    for (DType dtype : List.of(DType.BF16, DType.F32)) {
-      Path file = dir.resolve(dtype + ".safetensors");
-      if (!file.toFile().exists()) {
-        java.nio.file.Files.createDirectories(dir);
-        long rows = (long) data.length / (dtype.bits() / 8) / 4096;
-        byte[] header = HeaderWriter.write(java.util.Map.of(), HeaderWriter.layout(List.of(
-            new HeaderWriter.Spec("w", dtype, new long[] {rows, 4096}))));
-        try (var o = java.nio.file.Files.newOutputStream(file)) {
-          o.write(header);
-          o.write(data);
+        for (DType dtype : List.of(DType.BF16, DType.F32)) {
+            double best = Double.MAX_VALUE;
+            for (int i = 0; i < 5; i++) {
+                long t0 = System.nanoTime();
+                TensorStats s = TensorStats.of(data, dtype);
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                if (s.count() == 0) {
+                    throw new AssertionError();
+                }
+            }
+            out.printf("tensor_stats kernel, %-4s one thread: %6.2f GB/s%n", dtype, data.length / 1e9 / best);
         }
-      }
-      var df = spark.read().format("safetensors").option("maxChunkBytes", "16m").load(file.toString())
-          .selectExpr("tensor_stats(data, dtype).count AS n");
-      df.count();
-      double best = Double.MAX_VALUE;
-      for (int i = 0; i < 3; i++) {
-        long t0 = System.nanoTime();
-        df.agg(org.apache.spark.sql.functions.sum("n")).first();
-        best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-      }
-      out.printf("tensor_stats through Spark SQL, %-4s %d cores: %6.2f GB/s (%.2f GB/s per core)%n", dtype, cores,
-          data.length / 1e9 / best, data.length / 1e9 / best / cores);
+        TensorFunctions.register(spark);
+        int cores = spark.sparkContext().defaultParallelism();
+        for (DType dtype : List.of(DType.BF16, DType.F32)) {
+            Path file = dir.resolve(dtype + ".safetensors");
+            if (!file.toFile().exists()) {
+                java.nio.file.Files.createDirectories(dir);
+                long rows = (long) data.length / (dtype.bits() / 8) / 4096;
+                byte[] header = HeaderWriter.write(
+                        java.util.Map.of(),
+                        HeaderWriter.layout(List.of(new HeaderWriter.Spec("w", dtype, new long[] {rows, 4096}))));
+                try (var o = java.nio.file.Files.newOutputStream(file)) {
+                    o.write(header);
+                    o.write(data);
+                }
+            }
+            var df = spark.read()
+                    .format("safetensors")
+                    .option("maxChunkBytes", "16m")
+                    .load(file.toString())
+                    .selectExpr("tensor_stats(data, dtype).count AS n");
+            df.count();
+            double best = Double.MAX_VALUE;
+            for (int i = 0; i < 3; i++) {
+                long t0 = System.nanoTime();
+                df.agg(org.apache.spark.sql.functions.sum("n")).first();
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            }
+            out.printf(
+                    "tensor_stats through Spark SQL, %-4s %d cores: %6.2f GB/s (%.2f GB/s per core)%n",
+                    dtype, cores, data.length / 1e9 / best, data.length / 1e9 / best / cores);
+        }
     }
-  }
 }

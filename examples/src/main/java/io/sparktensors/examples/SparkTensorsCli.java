@@ -21,98 +21,99 @@ import java.util.Optional;
  * the stack trace and Spark's own log lines.
  */
 public final class SparkTensorsCli {
-  /** The system property the launcher's log4j2.properties reads for the level of Spark's log lines. */
-  static final String LOG_LEVEL = "spark.tensors.log.level";
-  /** The same for the library's own log lines (warnings always; what each step took with --verbose). */
-  static final String LIBRARY_LOG_LEVEL = "spark.tensors.library.log.level";
+    /** The system property the launcher's log4j2.properties reads for the level of Spark's log lines. */
+    static final String LOG_LEVEL = "spark.tensors.log.level";
+    /** The same for the library's own log lines (warnings always; what each step took with --verbose). */
+    static final String LIBRARY_LOG_LEVEL = "spark.tensors.library.log.level";
 
-  private SparkTensorsCli() {}
+    private SparkTensorsCli() {}
 
-  public static void main(String[] args) {
-    boolean verbose = List.of(args).contains("--verbose");
-    if (System.getProperty(LOG_LEVEL) == null) {
-      System.setProperty(LOG_LEVEL, verbose ? "warn" : "off"); // before Spark starts log4j
+    public static void main(String[] args) {
+        boolean verbose = List.of(args).contains("--verbose");
+        if (System.getProperty(LOG_LEVEL) == null) {
+            System.setProperty(LOG_LEVEL, verbose ? "warn" : "off"); // before Spark starts log4j
+        }
+        if (System.getProperty(LIBRARY_LOG_LEVEL) == null) {
+            System.setProperty(LIBRARY_LOG_LEVEL, verbose ? "info" : "warn");
+        }
+        System.exit(run(args, System.out, System.err));
     }
-    if (System.getProperty(LIBRARY_LOG_LEVEL) == null) {
-      System.setProperty(LIBRARY_LOG_LEVEL, verbose ? "info" : "warn");
+
+    /** The command table in Markdown (synopsis, what it does, flags), for the README and docs. */
+    public static String markdownTable() {
+        return Usage.markdown();
     }
-    System.exit(run(args, System.out, System.err));
-  }
 
-  /** The command table in Markdown (synopsis, what it does, flags), for the README and docs. */
-  public static String markdownTable() {
-    return Usage.markdown();
-  }
-
-  /** The usage text of {@code spark-tensors --help}. */
-  public static String usage() {
-    return Usage.text();
-  }
-
-  /** Runs one command; returns the process exit status. */
-  public static int run(String[] argv, PrintStream out, PrintStream err) {
-    List<String> args = new ArrayList<>(List.of(argv));
-    boolean verbose = args.removeIf("--verbose"::equals);
-    if (args.isEmpty()) {
-      err.print(Usage.text());
-      return Failure.USAGE;
+    /** The usage text of {@code spark-tensors --help}. */
+    public static String usage() {
+        return Usage.text();
     }
-    String verb = args.get(0);
-    List<String> rest = args.subList(1, args.size());
-    Optional<Command> command = Commands.find(verb);
-    try {
-      if (verb.equals("--help") || verb.equals("-h")) {
-        out.print(Usage.text());
+
+    /** Runs one command; returns the process exit status. */
+    public static int run(String[] argv, PrintStream out, PrintStream err) {
+        List<String> args = new ArrayList<>(List.of(argv));
+        boolean verbose = args.removeIf("--verbose"::equals);
+        if (args.isEmpty()) {
+            err.print(Usage.text());
+            return Failure.USAGE;
+        }
+        String verb = args.get(0);
+        List<String> rest = args.subList(1, args.size());
+        Optional<Command> command = Commands.find(verb);
+        try {
+            if (verb.equals("--help") || verb.equals("-h")) {
+                out.print(Usage.text());
+                return 0;
+            }
+            if (verb.equals("help")) {
+                return help(rest, out);
+            }
+            if (command.isEmpty()) {
+                throw new IllegalArgumentException("unknown command '" + verb + "'");
+            }
+            if (asksForHelp(rest)) {
+                out.print(Usage.text(command.get()));
+                return 0;
+            }
+            return command.get().run(Args.parse(command.get(), rest), out);
+        } catch (Exception e) {
+            Failure failure = Failure.of(e);
+            String hint = failure.isUsage()
+                    ? " (run 'spark-tensors " + command.map(c -> c.name() + " ").orElse("") + "--help' for usage)"
+                    : "";
+            err.println("spark-tensors: " + failure.message() + hint);
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            return failure.status();
+        }
+    }
+
+    /** {@code help}, {@code help COMMAND} or {@code help --markdown}. */
+    private static int help(List<String> rest, PrintStream out) {
+        if (rest.isEmpty()) {
+            out.print(Usage.text());
+        } else if (rest.size() > 1) {
+            throw new IllegalArgumentException("help takes one command, got " + String.join(" ", rest));
+        } else if (rest.get(0).equals("--markdown")) {
+            out.print(Usage.markdown());
+        } else {
+            out.print(Usage.text(Commands.find(rest.get(0))
+                    .orElseThrow(() -> new IllegalArgumentException("unknown command '" + rest.get(0) + "'"))));
+        }
         return 0;
-      }
-      if (verb.equals("help")) {
-        return help(rest, out);
-      }
-      if (command.isEmpty()) {
-        throw new IllegalArgumentException("unknown command '" + verb + "'");
-      }
-      if (asksForHelp(rest)) {
-        out.print(Usage.text(command.get()));
-        return 0;
-      }
-      return command.get().run(Args.parse(command.get(), rest), out);
-    } catch (Exception e) {
-      Failure failure = Failure.of(e);
-      String hint = failure.isUsage()
-          ? " (run 'spark-tensors " + command.map(c -> c.name() + " ").orElse("") + "--help' for usage)" : "";
-      err.println("spark-tensors: " + failure.message() + hint);
-      if (verbose) {
-        e.printStackTrace(err);
-      }
-      return failure.status();
     }
-  }
 
-  /** {@code help}, {@code help COMMAND} or {@code help --markdown}. */
-  private static int help(List<String> rest, PrintStream out) {
-    if (rest.isEmpty()) {
-      out.print(Usage.text());
-    } else if (rest.size() > 1) {
-      throw new IllegalArgumentException("help takes one command, got " + String.join(" ", rest));
-    } else if (rest.get(0).equals("--markdown")) {
-      out.print(Usage.markdown());
-    } else {
-      out.print(Usage.text(Commands.find(rest.get(0))
-          .orElseThrow(() -> new IllegalArgumentException("unknown command '" + rest.get(0) + "'"))));
-    }
-    return 0;
-  }
-
-  /** Whether {@code --help} or {@code -h} comes before any {@code --} (after it, they would be paths). */
-  private static boolean asksForHelp(List<String> args) {
-    for (String arg : args) {
-      if (arg.equals("--")) {
+    /** Whether {@code --help} or {@code -h} comes before any {@code --} (after it, they would be paths). */
+    private static boolean asksForHelp(List<String> args) {
+        for (String arg : args) {
+            if (arg.equals("--")) {
+                return false;
+            }
+            if (arg.equals("--help") || arg.equals("-h")) {
+                return true;
+            }
+        }
         return false;
-      }
-      if (arg.equals("--help") || arg.equals("-h")) {
-        return true;
-      }
     }
-    return false;
-  }
 }

@@ -7,13 +7,15 @@ import java.util.Map;
 
 /** The checkpoint bundled with the examples, and what the reference tools say it holds. */
 final class DemoCheckpoint {
-  private DemoCheckpoint() {}
+    private DemoCheckpoint() {}
 
-  static Path path() {
-    return Paths.get("..", "examples", "data", "tiny-llama").toAbsolutePath().normalize();
-  }
+    static Path path() {
+        return Paths.get("..", "examples", "data", "tiny-llama")
+                .toAbsolutePath()
+                .normalize();
+    }
 
-  static Map<String, Fixtures.Expected> expected() {
-    return Fixtures.expected(path());
-  }
+    static Map<String, Fixtures.Expected> expected() {
+        return Fixtures.expected(path());
+    }
 }

@@ -1,7 +1,6 @@
 package io.sparktensors.format.dcp;
 
 import io.sparktensors.errors.MalformedTensorFileException;
-import io.sparktensors.format.DType;
 import io.sparktensors.format.FormatReader;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.format.StoredTensor;
@@ -51,360 +50,439 @@ import java.util.Map;
  * {@link MalformedTensorFileException} naming the file, the tensor and the fault.
  */
 public final class DcpReader implements FormatReader {
-  /** The format name. */
-  public static final String NAME = "dcp";
-  /** The name of a DCP checkpoint's metadata file. */
-  public static final String METADATA = ".metadata";
-  /** The suffix of DCP rank files. */
-  public static final String RANK_FILE_SUFFIX = ".distcp";
+    /** The format name. */
+    public static final String NAME = "dcp";
+    /** The name of a DCP checkpoint's metadata file. */
+    public static final String METADATA = ".metadata";
+    /** The suffix of DCP rank files. */
+    public static final String RANK_FILE_SUFFIX = ".distcp";
 
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public TensorListing list(InputFile file, FolderFiles folder, ReadLimits limits) throws IOException {
-    String location = file.location();
-    if (location.endsWith(RANK_FILE_SUFFIX)) {
-      throw new MalformedTensorFileException(location, null, "it is a DCP rank file, which only its folder's "
-          + METADATA + " describes. Read the checkpoint folder (the one holding " + METADATA + ").");
-    }
-    byte[] pickle = readMetadata(file, limits);
-    DcpMetadata metadata = DcpMetadata.parse(location, pickle, limits);
-    List<String> skipped = new ArrayList<>();
-    for (String name : metadata.bytesItems()) {
-      skipped.add(name + ": a bytes item (a non-tensor value DCP pickled)");
-    }
-    List<StoredTensor> tensors = new ArrayList<>();
-    try (RankFiles ranks = new RankFiles(location, folder)) {
-      for (TensorItem item : metadata.tensors()) {
-        StoredTensor t = tensor(location, item, metadata, ranks, limits, skipped);
-        if (t != null) {
-          tensors.add(t);
-        }
-      }
-    }
-    Map<String, String> meta = new LinkedHashMap<>();
-    meta.put("format", NAME);
-    return new TensorListing(location, tensors, meta, skipped);
-  }
-
-  private static byte[] readMetadata(InputFile file, ReadLimits limits) throws IOException {
-    long length = file.length();
-    if (length > limits.maxHeaderBytes()) {
-      throw new MalformedTensorFileException(file.location(), null, "it is " + length + " bytes, more than"
-          + " maxHeaderBytes (" + limits.maxHeaderBytes() + "). Raise maxHeaderBytes to read it.");
-    }
-    byte[] bytes = new byte[(int) length];
-    try (SeekableInput in = file.open(ReadPolicy.RANDOM)) {
-      in.readFully(0, bytes, 0, bytes.length);
-    }
-    return bytes;
-  }
-
-  /** The listed tensor, or null when it is skipped (and said why in {@code skipped}). */
-  private static StoredTensor tensor(String location, TensorItem item, DcpMetadata metadata, RankFiles ranks,
-      ReadLimits limits, List<String> skipped) throws IOException {
-    String fqn = item.fqn();
-    if (item.dtype() == null) {
-      skipped.add(fqn + ": " + item.unsupported());
-      return null;
-    }
-    if (item.dtype().bits() % 8 != 0) {
-      skipped.add(fqn + ": " + item.dtype() + " packs several elements per byte, which chunks cannot split");
-      return null;
-    }
-    long[] shape = item.size();
-    List<Chunk> chunks = new ArrayList<>(item.chunks());
-    checkCover(location, fqn, shape, chunks);
-    chunks.sort(ROW_MAJOR);
-    List<ChunkAssemblyDecoder.Piece> pieces = new ArrayList<>();
-    for (Chunk c : chunks) {
-      Storage s = metadata.storage(fqn, c.offsets());
-      if (s == null) {
-        throw fault(location, fqn, "its chunk at " + Arrays.toString(c.offsets()) + " has no entry in"
-            + " storage_data, so its bytes are nowhere. The checkpoint is incomplete; save it again.");
-      }
-      if (!s.transforms().isEmpty()) {
-        skipped.add(fqn + ": stored with transforms " + s.transforms() + " (compression), which are not read");
-        return null;
-      }
-      pieces.add(locate(location, item, c, s, ranks, limits));
-    }
-    long bytes = item.dtype().byteSize(elements(shape));
-    ChunkAssemblyDecoder.Piece first = pieces.isEmpty() ? null : pieces.get(0);
-    if (first == null) { // a tensor of no elements stored in no chunk
-      return new StoredTensor(fqn, item.dtype(), shape, TensorData.plain(location, 0, 0, 0));
-    }
-    if (pieces.size() == 1) { // stored whole: a byte range, or a view of its storage
-      return new StoredTensor(fqn, item.dtype(), shape, first.view() == null
-          ? TensorData.plain(first.location(), first.fileLength(), first.dataOffset(), bytes)
-          : new TensorData(first.location(), first.fileLength(), first.dataOffset(), bytes, first.view()));
-    }
-    ChunkAssemblyDecoder decoder = new ChunkAssemblyDecoder(fqn, item.dtype().bits() / 8, shape,
-        first.location(), pieces);
-    return new StoredTensor(fqn, item.dtype(), shape,
-        new TensorData(first.location(), first.fileLength(), first.dataOffset(), bytes, decoder));
-  }
-
-  /**
-   * Most pairs of chunks compared for overlap per tensor: a tensor split along dimension 1 into N chunks
-   * takes N^2/2 (8192 ranks: 34 million); only hostile metadata needs more.
-   */
-  static final long MAX_CHUNK_COMPARISONS = 100_000_000L;
-
-  /** Chunks in row-major order of their first index, so the chunk holding row 0 comes first. */
-  private static final Comparator<Chunk> ROW_MAJOR = (a, b) -> Arrays.compare(a.offsets(), b.offsets());
-
-  /**
-   * Checks that every chunk lies inside the tensor and that together they cover it exactly once: no two
-   * overlap and their elements add up to the tensor's.
-   */
-  private static void checkCover(String location, String fqn, long[] shape, List<Chunk> chunks)
-      throws MalformedTensorFileException {
-    long total;
-    try {
-      total = elements(shape);
-    } catch (ArithmeticException e) {
-      throw fault(location, fqn, "its size " + Arrays.toString(shape) + " has more elements than a long holds");
-    }
-    long covered = 0;
-    for (Chunk c : chunks) {
-      long[] offsets = c.offsets();
-      long[] sizes = c.sizes();
-      if (offsets.length != shape.length || sizes.length != shape.length) {
-        throw fault(location, fqn, "its chunk " + c + " has not the tensor's " + shape.length + " dimensions");
-      }
-      for (int d = 0; d < shape.length; d++) {
-        if (offsets[d] > shape[d] || sizes[d] > shape[d] - offsets[d]) {
-          throw fault(location, fqn, "its chunk " + c + " lies outside the tensor of size "
-              + Arrays.toString(shape) + " (dimension " + d + "). The metadata is corrupt or hostile.");
-        }
-      }
-      covered += elements(sizes); // no overflow: each chunk is inside the tensor, checked below to be disjoint
-    }
-    List<Chunk> sorted = new ArrayList<>(chunks);
-    sorted.sort(Comparator.comparingLong(c -> c.offsets().length == 0 ? 0 : c.offsets()[0]));
-    long comparisons = 0;
-    for (int i = 0; i < sorted.size(); i++) {
-      Chunk a = sorted.get(i);
-      for (int j = i + 1; j < sorted.size(); j++) {
-        Chunk b = sorted.get(j);
-        if (shape.length > 0 && b.offsets()[0] >= a.offsets()[0] + a.sizes()[0]) {
-          break; // b and every later chunk start below a's last row
-        }
-        if (++comparisons > MAX_CHUNK_COMPARISONS) {
-          throw fault(location, fqn, "its " + chunks.size() + " chunks share rows so much that checking them for"
-              + " overlap takes more than " + MAX_CHUNK_COMPARISONS + " comparisons; no real checkpoint needs"
-              + " as many. The metadata is corrupt or hostile.");
-        }
-        if (overlap(a, b)) {
-          throw fault(location, fqn, "its chunks " + a + " and " + b + " overlap: some elements are stored"
-              + " twice. The metadata is corrupt or hostile.");
-        }
-      }
-    }
-    if (covered != total) {
-      throw fault(location, fqn, "its chunks hold " + covered + " of its " + total + " elements (size "
-          + Arrays.toString(shape) + "): some elements are stored nowhere. The checkpoint is incomplete or its"
-          + " metadata corrupt.");
-    }
-  }
-
-  private static boolean overlap(Chunk a, Chunk b) {
-    long[] ao = a.offsets();
-    long[] as = a.sizes();
-    long[] bo = b.offsets();
-    long[] bs = b.sizes();
-    for (int d = 0; d < ao.length; d++) {
-      if (as[d] == 0 || bs[d] == 0 || ao[d] + as[d] <= bo[d] || bo[d] + bs[d] <= ao[d]) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static long elements(long[] dims) {
-    long n = 1;
-    for (long d : dims) {
-      n = Math.multiplyExact(n, d);
-    }
-    return n;
-  }
-
-  /**
-   * Finds a chunk's bytes: checks its stored range against its rank file, lists the {@code torch.save}
-   * archive there and checks that it holds the chunk, a plain range of dtype * elements bytes.
-   */
-  private static ChunkAssemblyDecoder.Piece locate(String location, TensorItem item, Chunk c, Storage s,
-      RankFiles ranks, ReadLimits limits) throws IOException {
-    String fqn = item.fqn();
-    RankFile rank = ranks.get(fqn, s.relativePath());
-    if (s.offset() > rank.length || s.length() > rank.length - s.offset()) {
-      throw fault(location, fqn, "its chunk at " + Arrays.toString(c.offsets()) + " is stored at bytes "
-          + s.offset() + "+" + s.length() + " of '" + rank.location + "', which has only " + rank.length
-          + ". The rank file is truncated or the metadata corrupt.");
-    }
-    String embedded = rank.location + " (the chunk of '" + MalformedTensorFileException.printable(fqn) + "' at "
-        + Arrays.toString(c.offsets()) + ", bytes " + s.offset() + "+" + s.length() + ")";
-    TensorListing listing;
-    try {
-      listing = new PyTorchReader(false).list(new Slice(embedded, rank.input, s.offset(), s.length()),
-          (referrer, name) -> {
-            throw FolderFiles.outside(referrer, name);
-          }, limits);
-    } catch (EOFException e) {
-      throw fault(location, fqn, "its chunk at " + Arrays.toString(c.offsets()) + " is cut short: " + e.getMessage());
-    }
-    if (listing.tensors().size() != 1) {
-      throw fault(location, fqn, "the archive of its chunk at " + Arrays.toString(c.offsets()) + " in '"
-          + rank.location + "' holds " + listing.tensors().size() + " tensors, not one");
-    }
-    StoredTensor t = listing.tensors().get(0);
-    long expected = item.dtype().byteSize(elements(c.sizes()));
-    if (t.dtype() != item.dtype() || !Arrays.equals(t.shape(), c.sizes()) || t.data().length() != expected) {
-      throw fault(location, fqn, "its chunk at " + Arrays.toString(c.offsets()) + " in '" + rank.location
-          + "' holds " + t.dtype() + Arrays.toString(t.shape()) + " (" + t.data().length() + " bytes), where the"
-          + " metadata says " + item.dtype() + Arrays.toString(c.sizes()) + " (" + expected + " bytes). The"
-          + " metadata does not describe this rank file.");
-    }
-    if (t.data().isPlain()) {
-      return new ChunkAssemblyDecoder.Piece(rank.location, rank.length, s.offset() + t.data().offset(),
-          c.offsets(), c.sizes(), null);
-    }
-    if (!(t.data().decoder() instanceof StorageViewDecoder v)) {
-      throw fault(location, fqn, "its chunk at " + Arrays.toString(c.offsets()) + " in '" + rank.location
-          + "' is not a dense tensor view. Save the checkpoint again.");
-    }
-    // A strided view (a transposed or channels_last shard), its storage moved from the archive to the rank file.
-    StorageViewDecoder view = new StorageViewDecoder(rank.location, fqn, s.offset() + v.storageOffset(),
-        v.storageBytes(), v.elementSize(), v.swapUnit(), v.offset(), v.size(), v.stride());
-    return new ChunkAssemblyDecoder.Piece(rank.location, rank.length, view.storageOffset(), c.offsets(),
-        c.sizes(), view);
-  }
-
-  private static MalformedTensorFileException fault(String location, String fqn, String why) {
-    return new MalformedTensorFileException(location, fqn, why);
-  }
-
-  /** A rank file, open once for the whole listing. */
-  private record RankFile(String location, long length, SeekableInput input) {}
-
-  /** The rank files met so far, resolved inside the checkpoint's folder and open; closed at the end. */
-  private static final class RankFiles implements AutoCloseable {
-    private final String metadata;
-    private final FolderFiles folder;
-    private final Map<String, RankFile> open = new HashMap<>();
-
-    RankFiles(String metadata, FolderFiles folder) {
-      this.metadata = metadata;
-      this.folder = folder;
-    }
-
-    RankFile get(String fqn, String relativePath) throws IOException {
-      RankFile f = open.get(relativePath);
-      if (f == null) {
-        InputFile file;
-        try {
-          file = folder.resolve(metadata, relativePath);
-        } catch (MalformedTensorFileException e) {
-          throw new MalformedTensorFileException(metadata, fqn, "its chunk is stored in '"
-              + MalformedTensorFileException.printable(relativePath) + "', which is not inside the checkpoint's"
-              + " folder; only files beside .metadata are read. The metadata is corrupt or hostile.", e);
-        } catch (FileNotFoundException e) {
-          throw new MalformedTensorFileException(metadata, fqn, "its chunk is stored in the rank file '"
-              + MalformedTensorFileException.printable(relativePath) + "', which does not exist. Copy the whole"
-              + " checkpoint folder.", e);
-        }
-        f = new RankFile(file.location(), file.length(), file.open(ReadPolicy.RANDOM));
-        open.put(relativePath, f);
-      }
-      return f;
+    @Override
+    public String name() {
+        return NAME;
     }
 
     @Override
-    public void close() throws IOException {
-      IOException first = null;
-      for (RankFile f : open.values()) {
-        try {
-          f.input.close();
-        } catch (IOException e) {
-          first = first == null ? e : first;
+    public TensorListing list(InputFile file, FolderFiles folder, ReadLimits limits) throws IOException {
+        String location = file.location();
+        if (location.endsWith(RANK_FILE_SUFFIX)) {
+            throw new MalformedTensorFileException(
+                    location,
+                    null,
+                    "it is a DCP rank file, which only its folder's " + METADATA
+                            + " describes. Read the checkpoint folder (the one holding " + METADATA + ").");
         }
-      }
-      if (first != null) {
-        throw first;
-      }
-    }
-  }
-
-  /**
-   * The range of an open file holding one chunk's {@code torch.save} archive, as a file of its own. Small reads
-   * are served from two windows of {@link #WINDOW_BYTES} (the archive's head, with its pickle, and its tail,
-   * with the zip directory), so a chunk costs about two reads of its rank file, not one per zip structure.
-   */
-  private record Slice(String location, SeekableInput file, long offset, long length) implements InputFile {
-    @Override
-    public SeekableInput open(ReadPolicy policy) {
-      return new SeekableInput() {
-        private final byte[][] windows = new byte[2][];
-        private final long[] starts = new long[2];
-        private int last;
-
-        @Override
-        public void readFully(long position, byte[] buffer, int off, int len) throws IOException {
-          check(position, len);
-          if (len > WINDOW_BYTES / 2) {
-            file.readFully(offset + position, buffer, off, len);
-            return;
-          }
-          int w = window(position, len);
-          System.arraycopy(windows[w], (int) (position - starts[w]), buffer, off, len);
+        byte[] pickle = readMetadata(file, limits);
+        DcpMetadata metadata = DcpMetadata.parse(location, pickle, limits);
+        List<String> skipped = new ArrayList<>();
+        for (String name : metadata.bytesItems()) {
+            skipped.add(name + ": a bytes item (a non-tensor value DCP pickled)");
         }
-
-        /** The window holding {@code [position, position + len)}, loading it into the older one if none does. */
-        private int window(long position, int len) throws IOException {
-          for (int w = 0; w < 2; w++) {
-            if (windows[w] != null && position >= starts[w] && position + len <= starts[w] + windows[w].length) {
-              last = w;
-              return w;
+        List<StoredTensor> tensors = new ArrayList<>();
+        try (RankFiles ranks = new RankFiles(location, folder)) {
+            for (TensorItem item : metadata.tensors()) {
+                StoredTensor t = tensor(location, item, metadata, ranks, limits, skipped);
+                if (t != null) {
+                    tensors.add(t);
+                }
             }
-          }
-          int w = 1 - last;
-          long start = Math.max(0, Math.min(position, length - WINDOW_BYTES));
-          byte[] bytes = new byte[(int) Math.min(WINDOW_BYTES, length - start)];
-          file.readFully(offset + start, bytes, 0, bytes.length);
-          windows[w] = bytes;
-          starts[w] = start;
-          last = w;
-          return w;
         }
-
-        @Override
-        public void readFully(long position, ByteBuffer dst) throws IOException {
-          check(position, dst.remaining());
-          if (dst.remaining() > WINDOW_BYTES / 2) {
-            file.readFully(offset + position, dst);
-            return;
-          }
-          int len = dst.remaining();
-          int w = window(position, len);
-          dst.put(windows[w], (int) (position - starts[w]), len);
-        }
-
-        private void check(long position, long wanted) throws EOFException {
-          if (position < 0 || position > length || wanted > length - position) {
-            throw SeekableInput.unexpectedEnd(location, position, wanted);
-          }
-        }
-
-        @Override
-        public void close() {} // the rank file stays open for the next chunk
-      };
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", NAME);
+        return new TensorListing(location, tensors, meta, skipped);
     }
-  }
 
-  /** Bytes of a chunk's archive read at once for its small structures. */
-  static final int WINDOW_BYTES = 8 << 10;
+    private static byte[] readMetadata(InputFile file, ReadLimits limits) throws IOException {
+        long length = file.length();
+        if (length > limits.maxHeaderBytes()) {
+            throw new MalformedTensorFileException(
+                    file.location(),
+                    null,
+                    "it is " + length + " bytes, more than" + " maxHeaderBytes (" + limits.maxHeaderBytes()
+                            + "). Raise maxHeaderBytes to read it.");
+        }
+        byte[] bytes = new byte[(int) length];
+        try (SeekableInput in = file.open(ReadPolicy.RANDOM)) {
+            in.readFully(0, bytes, 0, bytes.length);
+        }
+        return bytes;
+    }
+
+    /** The listed tensor, or null when it is skipped (and said why in {@code skipped}). */
+    private static StoredTensor tensor(
+            String location,
+            TensorItem item,
+            DcpMetadata metadata,
+            RankFiles ranks,
+            ReadLimits limits,
+            List<String> skipped)
+            throws IOException {
+        String fqn = item.fqn();
+        if (item.dtype() == null) {
+            skipped.add(fqn + ": " + item.unsupported());
+            return null;
+        }
+        if (item.dtype().bits() % 8 != 0) {
+            skipped.add(fqn + ": " + item.dtype() + " packs several elements per byte, which chunks cannot split");
+            return null;
+        }
+        long[] shape = item.size();
+        List<Chunk> chunks = new ArrayList<>(item.chunks());
+        checkCover(location, fqn, shape, chunks);
+        chunks.sort(ROW_MAJOR);
+        List<ChunkAssemblyDecoder.Piece> pieces = new ArrayList<>();
+        for (Chunk c : chunks) {
+            Storage s = metadata.storage(fqn, c.offsets());
+            if (s == null) {
+                throw fault(
+                        location,
+                        fqn,
+                        "its chunk at " + Arrays.toString(c.offsets()) + " has no entry in"
+                                + " storage_data, so its bytes are nowhere. The checkpoint is incomplete; save it again.");
+            }
+            if (!s.transforms().isEmpty()) {
+                skipped.add(fqn + ": stored with transforms " + s.transforms() + " (compression), which are not read");
+                return null;
+            }
+            pieces.add(locate(location, item, c, s, ranks, limits));
+        }
+        long bytes = item.dtype().byteSize(elements(shape));
+        ChunkAssemblyDecoder.Piece first = pieces.isEmpty() ? null : pieces.get(0);
+        if (first == null) { // a tensor of no elements stored in no chunk
+            return new StoredTensor(fqn, item.dtype(), shape, TensorData.plain(location, 0, 0, 0));
+        }
+        if (pieces.size() == 1) { // stored whole: a byte range, or a view of its storage
+            return new StoredTensor(
+                    fqn,
+                    item.dtype(),
+                    shape,
+                    first.view() == null
+                            ? TensorData.plain(first.location(), first.fileLength(), first.dataOffset(), bytes)
+                            : new TensorData(
+                                    first.location(), first.fileLength(), first.dataOffset(), bytes, first.view()));
+        }
+        ChunkAssemblyDecoder decoder =
+                new ChunkAssemblyDecoder(fqn, item.dtype().bits() / 8, shape, first.location(), pieces);
+        return new StoredTensor(
+                fqn,
+                item.dtype(),
+                shape,
+                new TensorData(first.location(), first.fileLength(), first.dataOffset(), bytes, decoder));
+    }
+
+    /**
+     * Most pairs of chunks compared for overlap per tensor: a tensor split along dimension 1 into N chunks
+     * takes N^2/2 (8192 ranks: 34 million); only hostile metadata needs more.
+     */
+    static final long MAX_CHUNK_COMPARISONS = 100_000_000L;
+
+    /** Chunks in row-major order of their first index, so the chunk holding row 0 comes first. */
+    private static final Comparator<Chunk> ROW_MAJOR = (a, b) -> Arrays.compare(a.offsets(), b.offsets());
+
+    /**
+     * Checks that every chunk lies inside the tensor and that together they cover it exactly once: no two
+     * overlap and their elements add up to the tensor's.
+     */
+    private static void checkCover(String location, String fqn, long[] shape, List<Chunk> chunks)
+            throws MalformedTensorFileException {
+        long total;
+        try {
+            total = elements(shape);
+        } catch (ArithmeticException e) {
+            throw fault(location, fqn, "its size " + Arrays.toString(shape) + " has more elements than a long holds");
+        }
+        long covered = 0;
+        for (Chunk c : chunks) {
+            long[] offsets = c.offsets();
+            long[] sizes = c.sizes();
+            if (offsets.length != shape.length || sizes.length != shape.length) {
+                throw fault(location, fqn, "its chunk " + c + " has not the tensor's " + shape.length + " dimensions");
+            }
+            for (int d = 0; d < shape.length; d++) {
+                if (offsets[d] > shape[d] || sizes[d] > shape[d] - offsets[d]) {
+                    throw fault(
+                            location,
+                            fqn,
+                            "its chunk " + c + " lies outside the tensor of size " + Arrays.toString(shape)
+                                    + " (dimension " + d + "). The metadata is corrupt or hostile.");
+                }
+            }
+            covered += elements(sizes); // no overflow: each chunk is inside the tensor, checked below to be disjoint
+        }
+        List<Chunk> sorted = new ArrayList<>(chunks);
+        sorted.sort(Comparator.comparingLong(c -> c.offsets().length == 0 ? 0 : c.offsets()[0]));
+        long comparisons = 0;
+        for (int i = 0; i < sorted.size(); i++) {
+            Chunk a = sorted.get(i);
+            for (int j = i + 1; j < sorted.size(); j++) {
+                Chunk b = sorted.get(j);
+                if (shape.length > 0 && b.offsets()[0] >= a.offsets()[0] + a.sizes()[0]) {
+                    break; // b and every later chunk start below a's last row
+                }
+                if (++comparisons > MAX_CHUNK_COMPARISONS) {
+                    throw fault(
+                            location,
+                            fqn,
+                            "its " + chunks.size() + " chunks share rows so much that checking them for"
+                                    + " overlap takes more than " + MAX_CHUNK_COMPARISONS
+                                    + " comparisons; no real checkpoint needs"
+                                    + " as many. The metadata is corrupt or hostile.");
+                }
+                if (overlap(a, b)) {
+                    throw fault(
+                            location,
+                            fqn,
+                            "its chunks " + a + " and " + b + " overlap: some elements are stored"
+                                    + " twice. The metadata is corrupt or hostile.");
+                }
+            }
+        }
+        if (covered != total) {
+            throw fault(
+                    location,
+                    fqn,
+                    "its chunks hold " + covered + " of its " + total + " elements (size "
+                            + Arrays.toString(shape)
+                            + "): some elements are stored nowhere. The checkpoint is incomplete or its"
+                            + " metadata corrupt.");
+        }
+    }
+
+    private static boolean overlap(Chunk a, Chunk b) {
+        long[] ao = a.offsets();
+        long[] as = a.sizes();
+        long[] bo = b.offsets();
+        long[] bs = b.sizes();
+        for (int d = 0; d < ao.length; d++) {
+            if (as[d] == 0 || bs[d] == 0 || ao[d] + as[d] <= bo[d] || bo[d] + bs[d] <= ao[d]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long elements(long[] dims) {
+        long n = 1;
+        for (long d : dims) {
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
+    }
+
+    /**
+     * Finds a chunk's bytes: checks its stored range against its rank file, lists the {@code torch.save}
+     * archive there and checks that it holds the chunk, a plain range of dtype * elements bytes.
+     */
+    private static ChunkAssemblyDecoder.Piece locate(
+            String location, TensorItem item, Chunk c, Storage s, RankFiles ranks, ReadLimits limits)
+            throws IOException {
+        String fqn = item.fqn();
+        RankFile rank = ranks.get(fqn, s.relativePath());
+        if (s.offset() > rank.length || s.length() > rank.length - s.offset()) {
+            throw fault(
+                    location,
+                    fqn,
+                    "its chunk at " + Arrays.toString(c.offsets()) + " is stored at bytes "
+                            + s.offset() + "+" + s.length() + " of '" + rank.location + "', which has only "
+                            + rank.length
+                            + ". The rank file is truncated or the metadata corrupt.");
+        }
+        String embedded = rank.location + " (the chunk of '" + MalformedTensorFileException.printable(fqn) + "' at "
+                + Arrays.toString(c.offsets()) + ", bytes " + s.offset() + "+" + s.length() + ")";
+        TensorListing listing;
+        try {
+            listing = new PyTorchReader(false)
+                    .list(
+                            new Slice(embedded, rank.input, s.offset(), s.length()),
+                            (referrer, name) -> {
+                                throw FolderFiles.outside(referrer, name);
+                            },
+                            limits);
+        } catch (EOFException e) {
+            throw fault(
+                    location, fqn, "its chunk at " + Arrays.toString(c.offsets()) + " is cut short: " + e.getMessage());
+        }
+        if (listing.tensors().size() != 1) {
+            throw fault(
+                    location,
+                    fqn,
+                    "the archive of its chunk at " + Arrays.toString(c.offsets()) + " in '" + rank.location + "' holds "
+                            + listing.tensors().size() + " tensors, not one");
+        }
+        StoredTensor t = listing.tensors().get(0);
+        long expected = item.dtype().byteSize(elements(c.sizes()));
+        if (t.dtype() != item.dtype()
+                || !Arrays.equals(t.shape(), c.sizes())
+                || t.data().length() != expected) {
+            throw fault(
+                    location,
+                    fqn,
+                    "its chunk at " + Arrays.toString(c.offsets()) + " in '" + rank.location
+                            + "' holds " + t.dtype() + Arrays.toString(t.shape()) + " ("
+                            + t.data().length() + " bytes), where the"
+                            + " metadata says " + item.dtype() + Arrays.toString(c.sizes()) + " (" + expected
+                            + " bytes). The"
+                            + " metadata does not describe this rank file.");
+        }
+        if (t.data().isPlain()) {
+            return new ChunkAssemblyDecoder.Piece(
+                    rank.location, rank.length, s.offset() + t.data().offset(), c.offsets(), c.sizes(), null);
+        }
+        if (!(t.data().decoder() instanceof StorageViewDecoder v)) {
+            throw fault(
+                    location,
+                    fqn,
+                    "its chunk at " + Arrays.toString(c.offsets()) + " in '" + rank.location
+                            + "' is not a dense tensor view. Save the checkpoint again.");
+        }
+        // A strided view (a transposed or channels_last shard), its storage moved from the archive to the rank file.
+        StorageViewDecoder view = new StorageViewDecoder(
+                rank.location,
+                fqn,
+                s.offset() + v.storageOffset(),
+                v.storageBytes(),
+                v.elementSize(),
+                v.swapUnit(),
+                v.offset(),
+                v.size(),
+                v.stride());
+        return new ChunkAssemblyDecoder.Piece(
+                rank.location, rank.length, view.storageOffset(), c.offsets(), c.sizes(), view);
+    }
+
+    private static MalformedTensorFileException fault(String location, String fqn, String why) {
+        return new MalformedTensorFileException(location, fqn, why);
+    }
+
+    /** A rank file, open once for the whole listing. */
+    private record RankFile(String location, long length, SeekableInput input) {}
+
+    /** The rank files met so far, resolved inside the checkpoint's folder and open; closed at the end. */
+    private static final class RankFiles implements AutoCloseable {
+        private final String metadata;
+        private final FolderFiles folder;
+        private final Map<String, RankFile> open = new HashMap<>();
+
+        RankFiles(String metadata, FolderFiles folder) {
+            this.metadata = metadata;
+            this.folder = folder;
+        }
+
+        RankFile get(String fqn, String relativePath) throws IOException {
+            RankFile f = open.get(relativePath);
+            if (f == null) {
+                InputFile file;
+                try {
+                    file = folder.resolve(metadata, relativePath);
+                } catch (MalformedTensorFileException e) {
+                    throw new MalformedTensorFileException(
+                            metadata,
+                            fqn,
+                            "its chunk is stored in '"
+                                    + MalformedTensorFileException.printable(relativePath)
+                                    + "', which is not inside the checkpoint's"
+                                    + " folder; only files beside .metadata are read. The metadata is corrupt or hostile.",
+                            e);
+                } catch (FileNotFoundException e) {
+                    throw new MalformedTensorFileException(
+                            metadata,
+                            fqn,
+                            "its chunk is stored in the rank file '"
+                                    + MalformedTensorFileException.printable(relativePath)
+                                    + "', which does not exist. Copy the whole"
+                                    + " checkpoint folder.",
+                            e);
+                }
+                f = new RankFile(file.location(), file.length(), file.open(ReadPolicy.RANDOM));
+                open.put(relativePath, f);
+            }
+            return f;
+        }
+
+        @Override
+        public void close() throws IOException {
+            IOException first = null;
+            for (RankFile f : open.values()) {
+                try {
+                    f.input.close();
+                } catch (IOException e) {
+                    first = first == null ? e : first;
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+        }
+    }
+
+    /**
+     * The range of an open file holding one chunk's {@code torch.save} archive, as a file of its own. Small reads
+     * are served from two windows of {@link #WINDOW_BYTES} (the archive's head, with its pickle, and its tail,
+     * with the zip directory), so a chunk costs about two reads of its rank file, not one per zip structure.
+     */
+    private record Slice(String location, SeekableInput file, long offset, long length) implements InputFile {
+        @Override
+        public SeekableInput open(ReadPolicy policy) {
+            return new SeekableInput() {
+                private final byte[][] windows = new byte[2][];
+                private final long[] starts = new long[2];
+                private int last;
+
+                @Override
+                public void readFully(long position, byte[] buffer, int off, int len) throws IOException {
+                    check(position, len);
+                    if (len > WINDOW_BYTES / 2) {
+                        file.readFully(offset + position, buffer, off, len);
+                        return;
+                    }
+                    int w = window(position, len);
+                    System.arraycopy(windows[w], (int) (position - starts[w]), buffer, off, len);
+                }
+
+                /** The window holding {@code [position, position + len)}, loading it into the older one if none does. */
+                private int window(long position, int len) throws IOException {
+                    for (int w = 0; w < 2; w++) {
+                        if (windows[w] != null
+                                && position >= starts[w]
+                                && position + len <= starts[w] + windows[w].length) {
+                            last = w;
+                            return w;
+                        }
+                    }
+                    int w = 1 - last;
+                    long start = Math.max(0, Math.min(position, length - WINDOW_BYTES));
+                    byte[] bytes = new byte[(int) Math.min(WINDOW_BYTES, length - start)];
+                    file.readFully(offset + start, bytes, 0, bytes.length);
+                    windows[w] = bytes;
+                    starts[w] = start;
+                    last = w;
+                    return w;
+                }
+
+                @Override
+                public void readFully(long position, ByteBuffer dst) throws IOException {
+                    check(position, dst.remaining());
+                    if (dst.remaining() > WINDOW_BYTES / 2) {
+                        file.readFully(offset + position, dst);
+                        return;
+                    }
+                    int len = dst.remaining();
+                    int w = window(position, len);
+                    dst.put(windows[w], (int) (position - starts[w]), len);
+                }
+
+                private void check(long position, long wanted) throws EOFException {
+                    if (position < 0 || position > length || wanted > length - position) {
+                        throw SeekableInput.unexpectedEnd(location, position, wanted);
+                    }
+                }
+
+                @Override
+                public void close() {} // the rank file stays open for the next chunk
+            };
+        }
+    }
+
+    /** Bytes of a chunk's archive read at once for its small structures. */
+    static final int WINDOW_BYTES = 8 << 10;
 }

@@ -1,8 +1,8 @@
 package io.sparktensors.format.gguf;
 
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.FloatConversion;
 import io.sparktensors.format.LittleEndian;
-import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.TensorDecoder;
 import io.sparktensors.io.SeekableInput;
 import java.io.EOFException;
@@ -25,61 +25,65 @@ import java.nio.ByteOrder;
  * @param elements the tensor's element count, a multiple of 32
  */
 record BlockDecoder(String location, String tensor, GgmlType type, long offset, long rows, long elements)
-    implements TensorDecoder {
-  private static final long serialVersionUID = 1L;
-  /** Blocks read from the file at once. */
-  private static final int CHUNK_BLOCKS = 4096;
-  private static final int BLOCK = 32;
+        implements TensorDecoder {
+    private static final long serialVersionUID = 1L;
+    /** Blocks read from the file at once. */
+    private static final int CHUNK_BLOCKS = 4096;
 
-  @Override
-  public void decode(SeekableInput in, long rowStart, long rowCount, ByteBuffer out) throws IOException {
-    long perRow = rows == 0 ? 0 : elements / rows;
-    long first = rowStart * perRow;
-    long last = first + rowCount * perRow;
-    ByteOrder order = out.order();
-    out.order(ByteOrder.LITTLE_ENDIAN);
-    try {
-      float[] values = new float[BLOCK];
-      long block = first / BLOCK;
-      long endBlock = (last + BLOCK - 1) / BLOCK;
-      byte[] chunk = new byte[(int) Math.min(CHUNK_BLOCKS, Math.max(endBlock - block, 0)) * type.blockBytes];
-      while (block < endBlock) {
-        int n = (int) Math.min(CHUNK_BLOCKS, endBlock - block);
-        read(in, offset + block * type.blockBytes, chunk, n * type.blockBytes);
-        for (int b = 0; b < n; b++, block++) {
-          dequantize(chunk, b * type.blockBytes, values);
-          long base = block * BLOCK;
-          for (int j = (int) Math.max(0, first - base); j < BLOCK && base + j < last; j++) {
-            out.putFloat(values[j]);
-          }
+    private static final int BLOCK = 32;
+
+    @Override
+    public void decode(SeekableInput in, long rowStart, long rowCount, ByteBuffer out) throws IOException {
+        long perRow = rows == 0 ? 0 : elements / rows;
+        long first = rowStart * perRow;
+        long last = first + rowCount * perRow;
+        ByteOrder order = out.order();
+        out.order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            float[] values = new float[BLOCK];
+            long block = first / BLOCK;
+            long endBlock = (last + BLOCK - 1) / BLOCK;
+            byte[] chunk = new byte[(int) Math.min(CHUNK_BLOCKS, Math.max(endBlock - block, 0)) * type.blockBytes];
+            while (block < endBlock) {
+                int n = (int) Math.min(CHUNK_BLOCKS, endBlock - block);
+                read(in, offset + block * type.blockBytes, chunk, n * type.blockBytes);
+                for (int b = 0; b < n; b++, block++) {
+                    dequantize(chunk, b * type.blockBytes, values);
+                    long base = block * BLOCK;
+                    for (int j = (int) Math.max(0, first - base); j < BLOCK && base + j < last; j++) {
+                        out.putFloat(values[j]);
+                    }
+                }
+            }
+        } finally {
+            out.order(order);
         }
-      }
-    } finally {
-      out.order(order);
     }
-  }
 
-  private void dequantize(byte[] buf, int at, float[] values) {
-    float d = FloatConversion.f16ToF32(LittleEndian.getUnsignedShort(buf, at));
-    if (type == GgmlType.Q8_0) {
-      for (int j = 0; j < BLOCK; j++) {
-        values[j] = buf[at + 2 + j] * d;
-      }
-    } else {
-      for (int j = 0; j < BLOCK / 2; j++) {
-        int q = buf[at + 2 + j] & 0xff;
-        values[j] = ((q & 0x0f) - 8) * d;
-        values[j + BLOCK / 2] = ((q >>> 4) - 8) * d;
-      }
+    private void dequantize(byte[] buf, int at, float[] values) {
+        float d = FloatConversion.f16ToF32(LittleEndian.getUnsignedShort(buf, at));
+        if (type == GgmlType.Q8_0) {
+            for (int j = 0; j < BLOCK; j++) {
+                values[j] = buf[at + 2 + j] * d;
+            }
+        } else {
+            for (int j = 0; j < BLOCK / 2; j++) {
+                int q = buf[at + 2 + j] & 0xff;
+                values[j] = ((q & 0x0f) - 8) * d;
+                values[j + BLOCK / 2] = ((q >>> 4) - 8) * d;
+            }
+        }
     }
-  }
 
-  private void read(SeekableInput in, long position, byte[] buf, int n) throws IOException {
-    try {
-      in.readFully(position, buf, 0, n);
-    } catch (EOFException e) {
-      throw new MalformedTensorFileException(location, tensor, "the file ends inside the tensor's blocks; it was "
-          + "truncated after it was listed.", e);
+    private void read(SeekableInput in, long position, byte[] buf, int n) throws IOException {
+        try {
+            in.readFully(position, buf, 0, n);
+        } catch (EOFException e) {
+            throw new MalformedTensorFileException(
+                    location,
+                    tensor,
+                    "the file ends inside the tensor's blocks; it was " + "truncated after it was listed.",
+                    e);
+        }
     }
-  }
 }

@@ -18,41 +18,47 @@ import java.nio.ByteBuffer;
  * @param elementSize bytes of one element: 2, 4 or 8
  */
 record ByteSwapDecoder(String location, String tensor, long offset, long rowBytes, int elementSize)
-    implements TensorDecoder {
-  private static final long serialVersionUID = 1L;
-  /** Rows are read and swapped through a heap buffer of at most this size. */
-  private static final int BLOCK_BYTES = 1 << 20;
+        implements TensorDecoder {
+    private static final long serialVersionUID = 1L;
+    /** Rows are read and swapped through a heap buffer of at most this size. */
+    private static final int BLOCK_BYTES = 1 << 20;
 
-  ByteSwapDecoder {
-    if (offset < 0 || rowBytes < 0 || (elementSize != 2 && elementSize != 4 && elementSize != 8)
-        || rowBytes % elementSize != 0) {
-      throw new IllegalArgumentException("bad byte-swap decoder for " + tensor + " in " + location);
-    }
-  }
-
-  @Override
-  public void decode(SeekableInput in, long rowStart, long rowCount, ByteBuffer out) throws IOException {
-    long total = Math.multiplyExact(rowCount, rowBytes);
-    if (total != out.remaining()) {
-      throw new IllegalArgumentException(rowCount + " rows of " + tensor + " take " + total + " bytes, not "
-          + out.remaining());
-    }
-    long position = Math.addExact(offset, Math.multiplyExact(rowStart, rowBytes));
-    byte[] block = new byte[(int) Math.min(total, BLOCK_BYTES - BLOCK_BYTES % elementSize)];
-    for (long done = 0; done < total; ) {
-      int n = (int) Math.min(block.length, total - done);
-      try {
-        in.readFully(position + done, block, 0, n);
-      } catch (EOFException e) {
-        throw new MalformedTensorFileException(location, tensor, "the file ends inside the tensor's data. "
-            + "It was truncated after it was listed; list it again.", e);
-      }
-      for (int i = 0; i < n; i += elementSize) {
-        for (int j = elementSize - 1; j >= 0; j--) {
-          out.put(block[i + j]);
+    ByteSwapDecoder {
+        if (offset < 0
+                || rowBytes < 0
+                || (elementSize != 2 && elementSize != 4 && elementSize != 8)
+                || rowBytes % elementSize != 0) {
+            throw new IllegalArgumentException("bad byte-swap decoder for " + tensor + " in " + location);
         }
-      }
-      done += n;
     }
-  }
+
+    @Override
+    public void decode(SeekableInput in, long rowStart, long rowCount, ByteBuffer out) throws IOException {
+        long total = Math.multiplyExact(rowCount, rowBytes);
+        if (total != out.remaining()) {
+            throw new IllegalArgumentException(
+                    rowCount + " rows of " + tensor + " take " + total + " bytes, not " + out.remaining());
+        }
+        long position = Math.addExact(offset, Math.multiplyExact(rowStart, rowBytes));
+        byte[] block = new byte[(int) Math.min(total, BLOCK_BYTES - BLOCK_BYTES % elementSize)];
+        for (long done = 0; done < total; ) {
+            int n = (int) Math.min(block.length, total - done);
+            try {
+                in.readFully(position + done, block, 0, n);
+            } catch (EOFException e) {
+                throw new MalformedTensorFileException(
+                        location,
+                        tensor,
+                        "the file ends inside the tensor's data. "
+                                + "It was truncated after it was listed; list it again.",
+                        e);
+            }
+            for (int i = 0; i < n; i += elementSize) {
+                for (int j = elementSize - 1; j >= 0; j--) {
+                    out.put(block[i + j]);
+                }
+            }
+            done += n;
+        }
+    }
 }

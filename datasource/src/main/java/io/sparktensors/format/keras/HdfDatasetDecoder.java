@@ -27,59 +27,76 @@ import java.nio.ByteBuffer;
  * @param elementSize bytes of one element
  * @param bigEndian whether each element's bytes are reversed to little-endian
  */
-record HdfDatasetDecoder(String location, String tensor, long start, long length, String path, long budget,
-    long rowBytes, long totalBytes, int elementSize, boolean bigEndian) implements TensorDecoder {
-  private static final long serialVersionUID = 1L;
+record HdfDatasetDecoder(
+        String location,
+        String tensor,
+        long start,
+        long length,
+        String path,
+        long budget,
+        long rowBytes,
+        long totalBytes,
+        int elementSize,
+        boolean bigEndian)
+        implements TensorDecoder {
+    private static final long serialVersionUID = 1L;
 
-  @Override
-  public boolean splittable() {
-    return false;
-  }
+    @Override
+    public boolean splittable() {
+        return false;
+    }
 
-  @Override
-  public void decode(SeekableInput in, long rowStart, long rowCount, ByteBuffer out) throws IOException {
-    long from = Math.multiplyExact(rowStart, rowBytes);
-    long count = Math.multiplyExact(rowCount, rowBytes);
-    if (count != out.remaining() || from + count > totalBytes) {
-      throw new IllegalArgumentException(rowCount + " rows from " + rowStart + " of " + tensor
-          + " do not fit its " + totalBytes + " bytes or the " + out.remaining() + " bytes asked for");
+    @Override
+    public void decode(SeekableInput in, long rowStart, long rowCount, ByteBuffer out) throws IOException {
+        long from = Math.multiplyExact(rowStart, rowBytes);
+        long count = Math.multiplyExact(rowCount, rowBytes);
+        if (count != out.remaining() || from + count > totalBytes) {
+            throw new IllegalArgumentException(rowCount + " rows from " + rowStart + " of " + tensor
+                    + " do not fit its " + totalBytes + " bytes or the " + out.remaining() + " bytes asked for");
+        }
+        ByteBuffer data;
+        try {
+            data = find(HdfStorage.open(in, location, start, length, budget)).getDataBuffer();
+        } catch (RuntimeException | StackOverflowError e) {
+            throw HdfStorage.unwrap(e, location, tensor);
+        }
+        if (data.remaining() != totalBytes) {
+            throw new MalformedTensorFileException(
+                    location,
+                    tensor,
+                    "the dataset '" + path + "' now holds " + data.remaining() + " bytes, not the " + totalBytes
+                            + " it held when listed. List the file again.");
+        }
+        int first = data.position() + (int) from;
+        if (!bigEndian) {
+            out.put(data.slice(first, (int) count));
+            return;
+        }
+        for (int i = first; i < first + count; i += elementSize) {
+            for (int j = elementSize - 1; j >= 0; j--) {
+                out.put(data.get(i + j));
+            }
+        }
     }
-    ByteBuffer data;
-    try {
-      data = find(HdfStorage.open(in, location, start, length, budget)).getDataBuffer();
-    } catch (RuntimeException | StackOverflowError e) {
-      throw HdfStorage.unwrap(e, location, tensor);
-    }
-    if (data.remaining() != totalBytes) {
-      throw new MalformedTensorFileException(location, tensor, "the dataset '" + path + "' now holds "
-          + data.remaining() + " bytes, not the " + totalBytes + " it held when listed. List the file again.");
-    }
-    int first = data.position() + (int) from;
-    if (!bigEndian) {
-      out.put(data.slice(first, (int) count));
-      return;
-    }
-    for (int i = first; i < first + count; i += elementSize) {
-      for (int j = elementSize - 1; j >= 0; j--) {
-        out.put(data.get(i + j));
-      }
-    }
-  }
 
-  private DatasetBase find(HdfFile file) throws MalformedTensorFileException {
-    Node node = file;
-    for (String segment : path.split("/")) {
-      Node child = node instanceof Group g && !node.isLink() ? g.getChildren().get(segment) : null;
-      if (child == null || child.isLink()) {
-        node = null;
-        break;
-      }
-      node = child;
+    private DatasetBase find(HdfFile file) throws MalformedTensorFileException {
+        Node node = file;
+        for (String segment : path.split("/")) {
+            Node child =
+                    node instanceof Group g && !node.isLink() ? g.getChildren().get(segment) : null;
+            if (child == null || child.isLink()) {
+                node = null;
+                break;
+            }
+            node = child;
+        }
+        if (node instanceof DatasetBase d) {
+            return d;
+        }
+        throw new MalformedTensorFileException(
+                location,
+                tensor,
+                "the dataset '" + path + "' is gone or is no "
+                        + "longer a plain dataset; the file changed after it was listed. List it again.");
     }
-    if (node instanceof DatasetBase d) {
-      return d;
-    }
-    throw new MalformedTensorFileException(location, tensor, "the dataset '" + path + "' is gone or is no "
-        + "longer a plain dataset; the file changed after it was listed. List it again.");
-  }
 }

@@ -16,9 +16,17 @@ import java.util.Map;
  * @param externalData the {@code external_data} entries
  * @param unsupported why the stored form cannot be read (a segment, an unpacked field), or null
  */
-record TensorFields(String name, long dataType, long[] dims, Run raw, Run typed, int typedField, boolean external,
-    Map<String, String> externalData, String unsupported) {
+record TensorFields(
+        String name,
+        long dataType,
+        long[] dims,
+        Run raw,
+        Run typed,
+        int typedField,
+        boolean external,
+        Map<String, String> externalData,
+        String unsupported) {
 
-  /** A run of bytes in the .onnx file. */
-  record Run(long offset, long length) {}
+    /** A run of bytes in the .onnx file. */
+    record Run(long offset, long length) {}
 }

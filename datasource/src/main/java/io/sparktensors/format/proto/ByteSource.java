@@ -14,29 +14,29 @@ import java.io.IOException;
  * asks; a source checks only its own bounds, as a last line.
  */
 public interface ByteSource {
-  /** The position of the next byte. */
-  long position();
+    /** The position of the next byte. */
+    long position();
 
-  /** The next byte, 0 to 255. */
-  int readByte() throws IOException;
+    /** The next byte, 0 to 255. */
+    int readByte() throws IOException;
 
-  /** The next {@code n} bytes. */
-  byte[] readBytes(long n) throws IOException;
+    /** The next {@code n} bytes. */
+    byte[] readBytes(long n) throws IOException;
 
-  /** Moves past {@code n} bytes without reading them. */
-  void skip(long n) throws IOException;
+    /** Moves past {@code n} bytes without reading them. */
+    void skip(long n) throws IOException;
 
-  /** A source that streams {@code in} from its current position (its memory budget applies). */
-  static ByteSource streaming(StructureInput in) {
-    return new StreamingSource(in);
-  }
+    /** A source that streams {@code in} from its current position (its memory budget applies). */
+    static ByteSource streaming(StructureInput in) {
+        return new StreamingSource(in);
+    }
 
-  /**
-   * A source over {@code buf[offset, offset + length)}, starting at {@code offset}.
-   *
-   * @param location the file the bytes came from, for error messages
-   */
-  static ArraySource of(String location, byte[] buf, int offset, int length) {
-    return new ArraySource(location, buf, offset, length);
-  }
+    /**
+     * A source over {@code buf[offset, offset + length)}, starting at {@code offset}.
+     *
+     * @param location the file the bytes came from, for error messages
+     */
+    static ArraySource of(String location, byte[] buf, int offset, int length) {
+        return new ArraySource(location, buf, offset, length);
+    }
 }

@@ -8,29 +8,29 @@ import java.io.IOException;
  * memory budget, skips only move the position.
  */
 final class StreamingSource implements ByteSource {
-  private final StructureInput in;
+    private final StructureInput in;
 
-  StreamingSource(StructureInput in) {
-    this.in = in;
-  }
+    StreamingSource(StructureInput in) {
+        this.in = in;
+    }
 
-  @Override
-  public long position() {
-    return in.position();
-  }
+    @Override
+    public long position() {
+        return in.position();
+    }
 
-  @Override
-  public int readByte() throws IOException {
-    return in.readByte();
-  }
+    @Override
+    public int readByte() throws IOException {
+        return in.readByte();
+    }
 
-  @Override
-  public byte[] readBytes(long n) throws IOException {
-    return in.readBytes(n);
-  }
+    @Override
+    public byte[] readBytes(long n) throws IOException {
+        return in.readBytes(n);
+    }
 
-  @Override
-  public void skip(long n) throws IOException {
-    in.skip(n);
-  }
+    @Override
+    public void skip(long n) throws IOException {
+        in.skip(n);
+    }
 }

@@ -14,51 +14,51 @@ import java.io.IOException;
  * {@link #overflows}, {@link #add} and {@link #last}, which {@link #read} is made of.
  */
 public final class Varint {
-  /** Most bytes a 64-bit varint takes. */
-  public static final int MAX_BYTES = 10;
+    /** Most bytes a 64-bit varint takes. */
+    public static final int MAX_BYTES = 10;
 
-  /** Builds the error for a fault in a varint, adding what the caller knows (file, message, block). */
-  @FunctionalInterface
-  public interface Faults {
-    MalformedTensorFileException fault(String what);
-  }
-
-  private Varint() {}
-
-  /** Decodes the varint at {@code in}'s position, which must end before {@code end}. */
-  public static long read(ByteSource in, long end, Faults faults) throws IOException {
-    long at = in.position();
-    long value = 0;
-    for (int shift = 0; ; shift += 7) {
-      if (in.position() >= end) {
-        throw faults.fault("a varint at byte " + at + " runs past the end at byte " + end);
-      }
-      int b = in.readByte();
-      if (overflows(shift, b)) {
-        throw faults.fault("a varint overflows 64 bits (at byte " + at + ")");
-      }
-      value = add(value, shift, b);
-      if (last(b)) {
-        return value;
-      }
+    /** Builds the error for a fault in a varint, adding what the caller knows (file, message, block). */
+    @FunctionalInterface
+    public interface Faults {
+        MalformedTensorFileException fault(String what);
     }
-  }
 
-  /**
-   * Whether the byte {@code b} (0 to 255), as the group at bit {@code shift}, would take the value past 64
-   * bits or the varint past {@value #MAX_BYTES} bytes.
-   */
-  public static boolean overflows(int shift, int b) {
-    return shift == 63 && b > 1;
-  }
+    private Varint() {}
 
-  /** {@code value} with the byte {@code b}'s seven bits placed at {@code shift}. */
-  public static long add(long value, int shift, int b) {
-    return value | (long) (b & 0x7f) << shift;
-  }
+    /** Decodes the varint at {@code in}'s position, which must end before {@code end}. */
+    public static long read(ByteSource in, long end, Faults faults) throws IOException {
+        long at = in.position();
+        long value = 0;
+        for (int shift = 0; ; shift += 7) {
+            if (in.position() >= end) {
+                throw faults.fault("a varint at byte " + at + " runs past the end at byte " + end);
+            }
+            int b = in.readByte();
+            if (overflows(shift, b)) {
+                throw faults.fault("a varint overflows 64 bits (at byte " + at + ")");
+            }
+            value = add(value, shift, b);
+            if (last(b)) {
+                return value;
+            }
+        }
+    }
 
-  /** Whether {@code b} ends its varint. */
-  public static boolean last(int b) {
-    return b < 0x80;
-  }
+    /**
+     * Whether the byte {@code b} (0 to 255), as the group at bit {@code shift}, would take the value past 64
+     * bits or the varint past {@value #MAX_BYTES} bytes.
+     */
+    public static boolean overflows(int shift, int b) {
+        return shift == 63 && b > 1;
+    }
+
+    /** {@code value} with the byte {@code b}'s seven bits placed at {@code shift}. */
+    public static long add(long value, int shift, int b) {
+        return value | (long) (b & 0x7f) << shift;
+    }
+
+    /** Whether {@code b} ends its varint. */
+    public static boolean last(int b) {
+        return b < 0x80;
+    }
 }

@@ -14,10 +14,10 @@ import java.nio.ByteBuffer;
  * @param view how to read them (strides of a column-major array, byte swapping)
  */
 record InlineDecoder(byte[] bytes, StorageViewDecoder view) implements TensorDecoder {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  @Override
-  public void decode(SeekableInput in, long rowStart, long rowCount, ByteBuffer out) throws IOException {
-    view.decode(new PickleInput.BytesInput(bytes), rowStart, rowCount, out);
-  }
+    @Override
+    public void decode(SeekableInput in, long rowStart, long rowCount, ByteBuffer out) throws IOException {
+        view.decode(new PickleInput.BytesInput(bytes), rowStart, rowCount, out);
+    }
 }

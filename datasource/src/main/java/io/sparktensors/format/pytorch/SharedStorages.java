@@ -22,77 +22,79 @@ import java.util.TreeMap;
  * with the previous range's end only.
  */
 final class SharedStorages {
-  private SharedStorages() {}
+    private SharedStorages() {}
 
-  /**
-   * A tensor's bytes within its storage.
-   *
-   * @param start first byte of the view
-   * @param end one past the last byte of its last element ({@code start} when it is empty)
-   * @param nbytes bytes of its elements
-   */
-  record View(String name, String storageKey, long storageBytes, long start, long end, long nbytes,
-      String layout) {
-    boolean complete() {
-      return start == 0 && nbytes == storageBytes;
-    }
-
-    boolean sameViewAs(View other) {
-      return start == other.start && end == other.end && nbytes == other.nbytes && layout.equals(other.layout);
-    }
-  }
-
-  /** The dropped names, each mapped to the name kept in its place, in order of storage and name. */
-  static Map<String, String> dropped(List<View> views) {
-    Map<String, List<View>> byStorage = new TreeMap<>();
-    for (View v : views) {
-      if (v.storageBytes() > 0) {
-        byStorage.computeIfAbsent(v.storageKey(), k -> new ArrayList<>()).add(v);
-      }
-    }
-    Map<String, String> dropped = new LinkedHashMap<>();
-    for (List<View> onStorage : byStorage.values()) {
-      onStorage.sort(Comparator.comparingLong(View::start).thenComparingLong(View::end)
-          .thenComparing(View::name, SharedStorages::compareCodePoints));
-      List<View> group = new ArrayList<>();
-      long groupEnd = Long.MIN_VALUE;
-      for (View v : onStorage) {
-        if (!group.isEmpty() && v.start() >= groupEnd) {
-          drop(group, dropped);
-          group.clear();
+    /**
+     * A tensor's bytes within its storage.
+     *
+     * @param start first byte of the view
+     * @param end one past the last byte of its last element ({@code start} when it is empty)
+     * @param nbytes bytes of its elements
+     */
+    record View(String name, String storageKey, long storageBytes, long start, long end, long nbytes, String layout) {
+        boolean complete() {
+            return start == 0 && nbytes == storageBytes;
         }
-        group.add(v);
-        groupEnd = Math.max(groupEnd, v.end());
-      }
-      drop(group, dropped);
-    }
-    return dropped;
-  }
 
-  private static void drop(List<View> group, Map<String, String> dropped) {
-    View kept = null;
-    for (View v : group) {
-      if (v.complete() && (kept == null || compareCodePoints(v.name(), kept.name()) < 0)) {
-        kept = v;
-      }
+        boolean sameViewAs(View other) {
+            return start == other.start && end == other.end && nbytes == other.nbytes && layout.equals(other.layout);
+        }
     }
-    if (group.size() < 2 || kept == null) {
-      return;
-    }
-    List<String> names = new ArrayList<>();
-    for (View v : group) {
-      if (v != kept && v.sameViewAs(kept)) {
-        names.add(v.name());
-      }
-    }
-    names.sort(SharedStorages::compareCodePoints);
-    for (String name : names) {
-      dropped.put(name, kept.name());
-    }
-  }
 
-  /** Python's string order (by code point), which differs from Java's for characters beyond U+FFFF. */
-  static int compareCodePoints(String a, String b) {
-    return java.util.Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray());
-  }
+    /** The dropped names, each mapped to the name kept in its place, in order of storage and name. */
+    static Map<String, String> dropped(List<View> views) {
+        Map<String, List<View>> byStorage = new TreeMap<>();
+        for (View v : views) {
+            if (v.storageBytes() > 0) {
+                byStorage
+                        .computeIfAbsent(v.storageKey(), k -> new ArrayList<>())
+                        .add(v);
+            }
+        }
+        Map<String, String> dropped = new LinkedHashMap<>();
+        for (List<View> onStorage : byStorage.values()) {
+            onStorage.sort(Comparator.comparingLong(View::start)
+                    .thenComparingLong(View::end)
+                    .thenComparing(View::name, SharedStorages::compareCodePoints));
+            List<View> group = new ArrayList<>();
+            long groupEnd = Long.MIN_VALUE;
+            for (View v : onStorage) {
+                if (!group.isEmpty() && v.start() >= groupEnd) {
+                    drop(group, dropped);
+                    group.clear();
+                }
+                group.add(v);
+                groupEnd = Math.max(groupEnd, v.end());
+            }
+            drop(group, dropped);
+        }
+        return dropped;
+    }
+
+    private static void drop(List<View> group, Map<String, String> dropped) {
+        View kept = null;
+        for (View v : group) {
+            if (v.complete() && (kept == null || compareCodePoints(v.name(), kept.name()) < 0)) {
+                kept = v;
+            }
+        }
+        if (group.size() < 2 || kept == null) {
+            return;
+        }
+        List<String> names = new ArrayList<>();
+        for (View v : group) {
+            if (v != kept && v.sameViewAs(kept)) {
+                names.add(v.name());
+            }
+        }
+        names.sort(SharedStorages::compareCodePoints);
+        for (String name : names) {
+            dropped.put(name, kept.name());
+        }
+    }
+
+    /** Python's string order (by code point), which differs from Java's for characters beyond U+FFFF. */
+    static int compareCodePoints(String a, String b) {
+        return java.util.Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray());
+    }
 }

@@ -14,13 +14,13 @@ import java.util.Map;
  */
 public record SafetensorsHeader(long headerLength, Map<String, String> metadata, List<TensorEntry> tensors) {
 
-  public SafetensorsHeader {
-    metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
-    tensors = List.copyOf(tensors);
-  }
+    public SafetensorsHeader {
+        metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+        tensors = List.copyOf(tensors);
+    }
 
-  /** Absolute file offset of the first data byte. */
-  public long dataStart() {
-    return 8 + headerLength;
-  }
+    /** Absolute file offset of the first data byte. */
+    public long dataStart() {
+        return 8 + headerLength;
+    }
 }

@@ -9,20 +9,20 @@ import java.util.Map;
  */
 @SuppressWarnings("deprecation") // JavaConverters is deprecated in 2.13 but is the one API both versions share
 public final class ScalaCollections {
-  private ScalaCollections() {}
+    private ScalaCollections() {}
 
-  /** A Java view of a Scala sequence. */
-  public static <T> List<T> asJava(scala.collection.Seq<T> seq) {
-    return scala.collection.JavaConverters.seqAsJavaList(seq);
-  }
+    /** A Java view of a Scala sequence. */
+    public static <T> List<T> asJava(scala.collection.Seq<T> seq) {
+        return scala.collection.JavaConverters.seqAsJavaList(seq);
+    }
 
-  /** A Java view of a Scala map. */
-  public static <K, V> Map<K, V> asJava(scala.collection.Map<K, V> map) {
-    return scala.collection.JavaConverters.mapAsJavaMap(map);
-  }
+    /** A Java view of a Scala map. */
+    public static <K, V> Map<K, V> asJava(scala.collection.Map<K, V> map) {
+        return scala.collection.JavaConverters.mapAsJavaMap(map);
+    }
 
-  /** An immutable Scala list of the elements (a {@code Seq} on either Scala version). */
-  public static <T> scala.collection.immutable.List<T> toScalaList(List<T> list) {
-    return scala.collection.JavaConverters.asScalaBuffer(list).toList();
-  }
+    /** An immutable Scala list of the elements (a {@code Seq} on either Scala version). */
+    public static <T> scala.collection.immutable.List<T> toScalaList(List<T> list) {
+        return scala.collection.JavaConverters.asScalaBuffer(list).toList();
+    }
 }

@@ -11,12 +11,14 @@ import scala.runtime.BoxedUnit;
  */
 public final class TensorExtensions extends AbstractFunction1<SparkSessionExtensions, BoxedUnit> {
 
-  @Override
-  public BoxedUnit apply(SparkSessionExtensions extensions) {
-    for (TensorFunctions.Definition d : TensorFunctions.DEFINITIONS) {
-      extensions.injectFunction(new Tuple3<>(new org.apache.spark.sql.catalyst.FunctionIdentifier(d.name()),
-          TensorFunctions.info(d), TensorFunctions.builder(d)));
+    @Override
+    public BoxedUnit apply(SparkSessionExtensions extensions) {
+        for (TensorFunctions.Definition d : TensorFunctions.DEFINITIONS) {
+            extensions.injectFunction(new Tuple3<>(
+                    new org.apache.spark.sql.catalyst.FunctionIdentifier(d.name()),
+                    TensorFunctions.info(d),
+                    TensorFunctions.builder(d)));
+        }
+        return BoxedUnit.UNIT;
     }
-    return BoxedUnit.UNIT;
-  }
 }

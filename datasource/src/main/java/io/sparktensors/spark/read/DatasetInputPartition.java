@@ -12,9 +12,15 @@ import org.apache.spark.sql.connector.read.InputPartition;
  *     (or null); for kv, per row the entries of its columns
  * @param partitionValues the values of the partition columns (dataset) or each row's key (kv)
  */
-record DatasetInputPartition(List<String> files, List<Long> dataStarts, long rowStart, long rowEnd,
-    List<Cell[]> cells, Object[] partitionValues) implements InputPartition {
+record DatasetInputPartition(
+        List<String> files,
+        List<Long> dataStarts,
+        long rowStart,
+        long rowEnd,
+        List<Cell[]> cells,
+        Object[] partitionValues)
+        implements InputPartition {
 
-  /** Where one column's tensor is: file (index into files), entry, and its lengths tensor or null. */
-  record Cell(int file, TensorEntry entry, TensorEntry lengths) implements java.io.Serializable {}
+    /** Where one column's tensor is: file (index into files), entry, and its lengths tensor or null. */
+    record Cell(int file, TensorEntry entry, TensorEntry lengths) implements java.io.Serializable {}
 }

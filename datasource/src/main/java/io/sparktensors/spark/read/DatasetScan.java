@@ -37,193 +37,211 @@ import org.apache.spark.unsafe.types.UTF8String;
  * read by several tasks; kv rows are grouped by key across the shards.
  */
 public final class DatasetScan implements ScanBuilder, SupportsPushDownRequiredColumns, Scan, Batch {
-  private final String layout;
-  private final List<DatasetFiles.Listed> files;
-  private final StructType fullSchema;
-  private final TensorReadConf conf;
-  private final Configuration hadoopConf;
-  private StructType required;
+    private final String layout;
+    private final List<DatasetFiles.Listed> files;
+    private final StructType fullSchema;
+    private final TensorReadConf conf;
+    private final Configuration hadoopConf;
+    private StructType required;
 
-  public DatasetScan(String layout, List<DatasetFiles.Listed> files, StructType fullSchema, TensorReadConf conf,
-      Configuration hadoopConf) {
-    this.layout = layout;
-    this.files = files;
-    this.fullSchema = fullSchema;
-    this.required = fullSchema;
-    this.conf = conf;
-    this.hadoopConf = hadoopConf;
-  }
+    public DatasetScan(
+            String layout,
+            List<DatasetFiles.Listed> files,
+            StructType fullSchema,
+            TensorReadConf conf,
+            Configuration hadoopConf) {
+        this.layout = layout;
+        this.files = files;
+        this.fullSchema = fullSchema;
+        this.required = fullSchema;
+        this.conf = conf;
+        this.hadoopConf = hadoopConf;
+    }
 
-  @Override
-  public void pruneColumns(StructType requiredSchema) {
-    this.required = requiredSchema;
-  }
+    @Override
+    public void pruneColumns(StructType requiredSchema) {
+        this.required = requiredSchema;
+    }
 
-  @Override
-  public Scan build() {
-    return this;
-  }
+    @Override
+    public Scan build() {
+        return this;
+    }
 
-  @Override
-  public StructType readSchema() {
-    return required;
-  }
+    @Override
+    public StructType readSchema() {
+        return required;
+    }
 
-  @Override
-  public Batch toBatch() {
-    return this;
-  }
+    @Override
+    public Batch toBatch() {
+        return this;
+    }
 
-  @Override
-  public String description() {
-    return "safetensors " + layout + " (" + files.size() + " files)";
-  }
+    @Override
+    public String description() {
+        return "safetensors " + layout + " (" + files.size() + " files)";
+    }
 
-  @Override
-  public PartitionReaderFactory createReaderFactory() {
-    return new DatasetPartitionReader.Factory(required, new SerializableConfiguration(hadoopConf));
-  }
+    @Override
+    public PartitionReaderFactory createReaderFactory() {
+        return new DatasetPartitionReader.Factory(required, new SerializableConfiguration(hadoopConf));
+    }
 
-  @Override
-  public InputPartition[] planInputPartitions() {
-    return DatasetLayout.KV.equals(layout) ? planKv() : planDataset();
-  }
+    @Override
+    public InputPartition[] planInputPartitions() {
+        return DatasetLayout.KV.equals(layout) ? planKv() : planDataset();
+    }
 
-  private InputPartition[] planDataset() {
-    List<InputPartition> out = new ArrayList<>();
-    for (DatasetFiles.Listed f : files) {
-      Map<String, TensorEntry> byName = new HashMap<>();
-      f.header().tensors().forEach(t -> byName.put(t.name(), t));
-      long rows = Long.parseLong(f.header().metadata().getOrDefault(DatasetLayout.ROWS, "0"));
-      StructType partitionSchema = DatasetFiles.partitionSchema(f);
-      Map<String, String> folderValues = folderValues(f.relative());
-      DatasetInputPartition.Cell[] cells = new DatasetInputPartition.Cell[required.fields().length];
-      Object[] values = new Object[cells.length];
-      long rowBytes = 0;
-      for (int i = 0; i < cells.length; i++) {
-        StructField field = required.fields()[i];
-        if (partitionSchema.getFieldIndex(field.name()).isDefined()) {
-          values[i] = parseValue(folderValues.get(field.name()), field.dataType());
-          continue;
+    private InputPartition[] planDataset() {
+        List<InputPartition> out = new ArrayList<>();
+        for (DatasetFiles.Listed f : files) {
+            Map<String, TensorEntry> byName = new HashMap<>();
+            f.header().tensors().forEach(t -> byName.put(t.name(), t));
+            long rows = Long.parseLong(f.header().metadata().getOrDefault(DatasetLayout.ROWS, "0"));
+            StructType partitionSchema = DatasetFiles.partitionSchema(f);
+            Map<String, String> folderValues = folderValues(f.relative());
+            DatasetInputPartition.Cell[] cells = new DatasetInputPartition.Cell[required.fields().length];
+            Object[] values = new Object[cells.length];
+            long rowBytes = 0;
+            for (int i = 0; i < cells.length; i++) {
+                StructField field = required.fields()[i];
+                if (partitionSchema.getFieldIndex(field.name()).isDefined()) {
+                    values[i] = parseValue(folderValues.get(field.name()), field.dataType());
+                    continue;
+                }
+                TensorEntry e = byName.get(field.name());
+                TensorEntry lengths = byName.get(field.name() + DatasetLayout.LENGTHS_SUFFIX);
+                if (e == null) {
+                    throw new IllegalArgumentException(
+                            "Cannot read the dataset: file " + f.status().getPath() + " has no tensor for column '"
+                                    + field.name() + "'. Read files written together, with one schema");
+                }
+                cells[i] = new DatasetInputPartition.Cell(0, e, lengths);
+                rowBytes += rows == 0 ? 0 : e.byteLength() / rows + (lengths == null ? 0 : 8);
+            }
+            long perSplit = Math.max(1, conf.maxPartitionBytes() / Math.max(1, rowBytes));
+            List<String> paths = List.of(f.status().getPath().toString());
+            List<Long> starts = List.of(f.header().dataStart());
+            for (long start = 0; start < rows; start += perSplit) {
+                out.add(new DatasetInputPartition(
+                        paths,
+                        starts,
+                        start,
+                        Math.min(rows, start + perSplit),
+                        List.<DatasetInputPartition.Cell[]>of(cells),
+                        values));
+            }
         }
-        TensorEntry e = byName.get(field.name());
-        TensorEntry lengths = byName.get(field.name() + DatasetLayout.LENGTHS_SUFFIX);
-        if (e == null) {
-          throw new IllegalArgumentException("Cannot read the dataset: file " + f.status().getPath()
-              + " has no tensor for column '" + field.name() + "'. Read files written together, with one schema");
+        return out.toArray(new InputPartition[0]);
+    }
+
+    private InputPartition[] planKv() {
+        String keyColumn =
+                files.isEmpty() ? null : files.get(0).header().metadata().get(DatasetLayout.KEY_COLUMN);
+        List<String> paths = new ArrayList<>();
+        List<Long> starts = new ArrayList<>();
+        Map<String, Map<String, DatasetInputPartition.Cell>> byKey = new LinkedHashMap<>();
+        StructType valueColumns = new StructType(Arrays.stream(fullSchema.fields())
+                .filter(f -> !f.name().equals(keyColumn))
+                .toArray(StructField[]::new));
+        boolean single = valueColumns.fields().length == 1;
+        for (DatasetFiles.Listed f : files) {
+            int index = paths.size();
+            paths.add(f.status().getPath().toString());
+            starts.add(f.header().dataStart());
+            for (TensorEntry t : f.header().tensors()) {
+                String key;
+                String column;
+                if (single) {
+                    key = t.name();
+                    column = valueColumns.fields()[0].name();
+                } else {
+                    int slash = t.name().lastIndexOf('/');
+                    key = t.name().substring(0, Math.max(0, slash));
+                    column = t.name().substring(slash + 1);
+                }
+                byKey.computeIfAbsent(key, k -> new HashMap<>())
+                        .put(column, new DatasetInputPartition.Cell(index, t, null));
+            }
         }
-        cells[i] = new DatasetInputPartition.Cell(0, e, lengths);
-        rowBytes += rows == 0 ? 0 : e.byteLength() / rows + (lengths == null ? 0 : 8);
-      }
-      long perSplit = Math.max(1, conf.maxPartitionBytes() / Math.max(1, rowBytes));
-      List<String> paths = List.of(f.status().getPath().toString());
-      List<Long> starts = List.of(f.header().dataStart());
-      for (long start = 0; start < rows; start += perSplit) {
-        out.add(new DatasetInputPartition(paths, starts, start, Math.min(rows, start + perSplit),
-            List.<DatasetInputPartition.Cell[]>of(cells), values));
-      }
-    }
-    return out.toArray(new InputPartition[0]);
-  }
-
-  private InputPartition[] planKv() {
-    String keyColumn = files.isEmpty() ? null : files.get(0).header().metadata().get(DatasetLayout.KEY_COLUMN);
-    List<String> paths = new ArrayList<>();
-    List<Long> starts = new ArrayList<>();
-    Map<String, Map<String, DatasetInputPartition.Cell>> byKey = new LinkedHashMap<>();
-    StructType valueColumns = new StructType(Arrays.stream(fullSchema.fields())
-        .filter(f -> !f.name().equals(keyColumn)).toArray(StructField[]::new));
-    boolean single = valueColumns.fields().length == 1;
-    for (DatasetFiles.Listed f : files) {
-      int index = paths.size();
-      paths.add(f.status().getPath().toString());
-      starts.add(f.header().dataStart());
-      for (TensorEntry t : f.header().tensors()) {
-        String key;
-        String column;
-        if (single) {
-          key = t.name();
-          column = valueColumns.fields()[0].name();
-        } else {
-          int slash = t.name().lastIndexOf('/');
-          key = t.name().substring(0, Math.max(0, slash));
-          column = t.name().substring(slash + 1);
+        List<InputPartition> out = new ArrayList<>();
+        List<DatasetInputPartition.Cell[]> rows = new ArrayList<>();
+        List<Object> keys = new ArrayList<>();
+        long bytes = 0;
+        int keyIndex = required.getFieldIndex(keyColumn).isDefined() ? required.fieldIndex(keyColumn) : -1;
+        DataType keyType = fullSchema.apply(keyColumn).dataType();
+        for (Map.Entry<String, Map<String, DatasetInputPartition.Cell>> e : byKey.entrySet()) {
+            DatasetInputPartition.Cell[] cells = new DatasetInputPartition.Cell[required.fields().length];
+            for (int i = 0; i < cells.length; i++) {
+                if (i != keyIndex) {
+                    cells[i] = e.getValue().get(required.fields()[i].name());
+                    bytes += cells[i] == null ? 0 : cells[i].entry().byteLength();
+                }
+            }
+            rows.add(cells);
+            keys.add(keyIndex < 0 ? null : parseValue(e.getKey(), keyType));
+            if (bytes >= conf.maxPartitionBytes()) {
+                out.add(kvPartition(paths, starts, rows, keys, keyIndex));
+                rows = new ArrayList<>();
+                keys = new ArrayList<>();
+                bytes = 0;
+            }
         }
-        byKey.computeIfAbsent(key, k -> new HashMap<>()).put(column, new DatasetInputPartition.Cell(index, t, null));
-      }
-    }
-    List<InputPartition> out = new ArrayList<>();
-    List<DatasetInputPartition.Cell[]> rows = new ArrayList<>();
-    List<Object> keys = new ArrayList<>();
-    long bytes = 0;
-    int keyIndex = required.getFieldIndex(keyColumn).isDefined() ? required.fieldIndex(keyColumn) : -1;
-    DataType keyType = fullSchema.apply(keyColumn).dataType();
-    for (Map.Entry<String, Map<String, DatasetInputPartition.Cell>> e : byKey.entrySet()) {
-      DatasetInputPartition.Cell[] cells = new DatasetInputPartition.Cell[required.fields().length];
-      for (int i = 0; i < cells.length; i++) {
-        if (i != keyIndex) {
-          cells[i] = e.getValue().get(required.fields()[i].name());
-          bytes += cells[i] == null ? 0 : cells[i].entry().byteLength();
+        if (!rows.isEmpty()) {
+            out.add(kvPartition(paths, starts, rows, keys, keyIndex));
         }
-      }
-      rows.add(cells);
-      keys.add(keyIndex < 0 ? null : parseValue(e.getKey(), keyType));
-      if (bytes >= conf.maxPartitionBytes()) {
-        out.add(kvPartition(paths, starts, rows, keys, keyIndex));
-        rows = new ArrayList<>();
-        keys = new ArrayList<>();
-        bytes = 0;
-      }
+        return out.toArray(new InputPartition[0]);
     }
-    if (!rows.isEmpty()) {
-      out.add(kvPartition(paths, starts, rows, keys, keyIndex));
-    }
-    return out.toArray(new InputPartition[0]);
-  }
 
-  private static DatasetInputPartition kvPartition(List<String> paths, List<Long> starts,
-      List<DatasetInputPartition.Cell[]> rows, List<Object> keys, int keyIndex) {
-    Object[] values = keys.toArray();
-    return new DatasetInputPartition(List.copyOf(paths), List.copyOf(starts), keyIndex, -1, rows, values);
-  }
+    private static DatasetInputPartition kvPartition(
+            List<String> paths,
+            List<Long> starts,
+            List<DatasetInputPartition.Cell[]> rows,
+            List<Object> keys,
+            int keyIndex) {
+        Object[] values = keys.toArray();
+        return new DatasetInputPartition(List.copyOf(paths), List.copyOf(starts), keyIndex, -1, rows, values);
+    }
 
-  /** The {@code k=v} folders of a file's path relative to the root, unescaped as Spark escapes them. */
-  private static Map<String, String> folderValues(String relative) {
-    Map<String, String> values = new HashMap<>();
-    String[] parts = relative.split("/");
-    for (int i = 0; i < parts.length - 1; i++) {
-      int eq = parts[i].indexOf('=');
-      if (eq > 0) {
-        values.put(ExternalCatalogUtils.unescapePathName(parts[i].substring(0, eq)),
-            ExternalCatalogUtils.unescapePathName(parts[i].substring(eq + 1)));
-      }
+    /** The {@code k=v} folders of a file's path relative to the root, unescaped as Spark escapes them. */
+    private static Map<String, String> folderValues(String relative) {
+        Map<String, String> values = new HashMap<>();
+        String[] parts = relative.split("/");
+        for (int i = 0; i < parts.length - 1; i++) {
+            int eq = parts[i].indexOf('=');
+            if (eq > 0) {
+                values.put(
+                        ExternalCatalogUtils.unescapePathName(parts[i].substring(0, eq)),
+                        ExternalCatalogUtils.unescapePathName(parts[i].substring(eq + 1)));
+            }
+        }
+        return values;
     }
-    return values;
-  }
 
-  /** A partition folder's or key's text as a value of its column's type (Catalyst's internal form). */
-  static Object parseValue(String text, DataType type) {
-    if (text == null || text.equals(ExternalCatalogUtils.DEFAULT_PARTITION_NAME())) {
-      return null;
+    /** A partition folder's or key's text as a value of its column's type (Catalyst's internal form). */
+    static Object parseValue(String text, DataType type) {
+        if (text == null || text.equals(ExternalCatalogUtils.DEFAULT_PARTITION_NAME())) {
+            return null;
+        }
+        if (type instanceof StringType) {
+            return UTF8String.fromString(text);
+        } else if (type instanceof IntegerType) {
+            return Integer.parseInt(text);
+        } else if (type instanceof LongType) {
+            return Long.parseLong(text);
+        } else if (type instanceof ShortType) {
+            return Short.parseShort(text);
+        } else if (type instanceof ByteType) {
+            return Byte.parseByte(text);
+        } else if (type instanceof BooleanType) {
+            return Boolean.parseBoolean(text);
+        } else if (type instanceof DoubleType) {
+            return Double.parseDouble(text);
+        } else if (type instanceof FloatType) {
+            return Float.parseFloat(text);
+        }
+        throw new IllegalArgumentException("Cannot read the partition value '" + text + "' as " + type.simpleString()
+                + ": only strings, numbers and booleans are supported as partition columns of a dataset");
     }
-    if (type instanceof StringType) {
-      return UTF8String.fromString(text);
-    } else if (type instanceof IntegerType) {
-      return Integer.parseInt(text);
-    } else if (type instanceof LongType) {
-      return Long.parseLong(text);
-    } else if (type instanceof ShortType) {
-      return Short.parseShort(text);
-    } else if (type instanceof ByteType) {
-      return Byte.parseByte(text);
-    } else if (type instanceof BooleanType) {
-      return Boolean.parseBoolean(text);
-    } else if (type instanceof DoubleType) {
-      return Double.parseDouble(text);
-    } else if (type instanceof FloatType) {
-      return Float.parseFloat(text);
-    }
-    throw new IllegalArgumentException("Cannot read the partition value '" + text + "' as " + type.simpleString()
-        + ": only strings, numbers and booleans are supported as partition columns of a dataset");
-  }
 }

@@ -1,7 +1,4 @@
 package io.sparktensors.spark.read;
-import io.sparktensors.spark.Allocators;
-import io.sparktensors.spark.HadoopDecoderFiles;
-import io.sparktensors.spark.read.metrics.TensorScanMetrics;
 
 import io.sparktensors.checkpoint.FileSlice;
 import io.sparktensors.checkpoint.ReadSplit;
@@ -10,6 +7,9 @@ import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.io.HadoopInputFile;
 import io.sparktensors.io.ReadPolicy;
 import io.sparktensors.io.SeekableInput;
+import io.sparktensors.spark.Allocators;
+import io.sparktensors.spark.HadoopDecoderFiles;
+import io.sparktensors.spark.read.metrics.TensorScanMetrics;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,246 +34,258 @@ import org.slf4j.LoggerFactory;
  * work at once (memory: two batches).
  */
 final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
-  private static final Logger LOG = LoggerFactory.getLogger(TensorPartitionReader.class);
-  private static final ExecutorService READ_AHEAD = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "spark-tensors-read-ahead");
-    t.setDaemon(true);
-    return t;
-  });
+    private static final Logger LOG = LoggerFactory.getLogger(TensorPartitionReader.class);
+    private static final ExecutorService READ_AHEAD = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "spark-tensors-read-ahead");
+        t.setDaemon(true);
+        return t;
+    });
 
-  private final List<FileSlice> slices;
-  private final TensorReadContext context;
-  private final BufferAllocator allocator;
-  private int slice;
-  private int next; // next chunk of the current slice
-  private SeekableInput input;
-  /** The other files decoders read (a DCP tensor's other rank files), open for the whole split. */
-  private final HadoopDecoderFiles otherFiles;
-  private final TensorVectors[] vectors;
-  private ColumnarBatch batch;
-  private Future<ColumnarBatch> ahead;
-  private int filling;
-  private boolean done;
-  /** Set by close(): the read ahead stops at the next chunk instead of finishing its batch. */
-  private volatile boolean stopping;
-  private volatile long bytesRead;
-  private volatile long chunksRead;
-  private volatile long filesOpened;
+    private final List<FileSlice> slices;
+    private final TensorReadContext context;
+    private final BufferAllocator allocator;
+    private int slice;
+    private int next; // next chunk of the current slice
+    private SeekableInput input;
+    /** The other files decoders read (a DCP tensor's other rank files), open for the whole split. */
+    private final HadoopDecoderFiles otherFiles;
 
-  TensorPartitionReader(ReadSplit split, TensorReadContext context) {
-    this.slices = split.slices();
-    this.context = context;
-    this.allocator = Allocators.newChild("spark-tensors-reader");
-    this.otherFiles = new HadoopDecoderFiles(context.configuration());
-    TensorVectors first = new TensorVectors(context.requiredSchema(), allocator);
-    this.vectors = first.readsData()
-        ? new TensorVectors[] {first, new TensorVectors(context.requiredSchema(), allocator)}
-        : new TensorVectors[] {first};
-  }
+    private final TensorVectors[] vectors;
+    private ColumnarBatch batch;
+    private Future<ColumnarBatch> ahead;
+    private int filling;
+    private boolean done;
+    /** Set by close(): the read ahead stops at the next chunk instead of finishing its batch. */
+    private volatile boolean stopping;
 
-  @Override
-  public boolean next() throws IOException {
-    batch = null;
-    if (done) {
-      return false;
+    private volatile long bytesRead;
+    private volatile long chunksRead;
+    private volatile long filesOpened;
+
+    TensorPartitionReader(ReadSplit split, TensorReadContext context) {
+        this.slices = split.slices();
+        this.context = context;
+        this.allocator = Allocators.newChild("spark-tensors-reader");
+        this.otherFiles = new HadoopDecoderFiles(context.configuration());
+        TensorVectors first = new TensorVectors(context.requiredSchema(), allocator);
+        this.vectors = first.readsData()
+                ? new TensorVectors[] {first, new TensorVectors(context.requiredSchema(), allocator)}
+                : new TensorVectors[] {first};
     }
-    if (vectors.length == 1) {
-      batch = readBatch(vectors[0]);
-    } else {
-      // Spark has released the batch it held; the one read ahead is in vectors[filling].
-      if (ahead == null) {
-        TensorVectors target = vectors[filling];
-        ahead = READ_AHEAD.submit(() -> readBatch(target));
-      }
-      batch = await();
-      if (batch != null) {
-        filling ^= 1;
-        TensorVectors target = vectors[filling];
-        ahead = READ_AHEAD.submit(() -> readBatch(target));
-      }
-    }
-    done = batch == null;
-    return !done;
-  }
 
-  private ColumnarBatch await() throws IOException {
-    try {
-      ColumnarBatch b = ahead.get();
-      ahead = null;
-      return b;
-    } catch (InterruptedException e) {
-      // The read ahead may still be writing into our vectors: keep it, so close() waits for it.
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("Interrupted reading tensor data");
-    } catch (ExecutionException e) {
-      ahead = null;
-      done = true;
-      if (e.getCause() instanceof IOException io) {
-        throw io;
-      }
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new IOException(e.getCause());
-    }
-  }
-
-  /** The next batch of this split into {@code into}, or null at the end. */
-  private ColumnarBatch readBatch(TensorVectors into) throws IOException {
-    while (slice < slices.size()) {
-      FileSlice s = slices.get(slice);
-      if (next >= s.chunks().size()) {
-        nextSlice();
-        continue;
-      }
-      int end = batchEnd(s.chunks(), next);
-      try {
-        ColumnarBatch read = read(into, s, next, end);
-        next = end;
-        return read;
-      } catch (java.io.InterruptedIOException e) {
-        throw e; // closing or cancelled: not a fault of the file
-      } catch (FileNotFoundException e) {
-        if (!context.ignoreMissingFiles()) {
-          throw e;
+    @Override
+    public boolean next() throws IOException {
+        batch = null;
+        if (done) {
+            return false;
         }
-        LOG.warn("Skipping the rest of missing file {} (ignoreMissingFiles): {}", s.file().location(), e.toString());
-        nextSlice();
-      } catch (IOException | RuntimeException e) {
-        if (!context.ignoreCorruptFiles()) {
-          throw e instanceof MalformedTensorFileException || e instanceof java.io.EOFException
-              ? (IOException) e
-              : new IOException("Cannot read tensor data from '" + s.file().location() + "': " + e, e);
+        if (vectors.length == 1) {
+            batch = readBatch(vectors[0]);
+        } else {
+            // Spark has released the batch it held; the one read ahead is in vectors[filling].
+            if (ahead == null) {
+                TensorVectors target = vectors[filling];
+                ahead = READ_AHEAD.submit(() -> readBatch(target));
+            }
+            batch = await();
+            if (batch != null) {
+                filling ^= 1;
+                TensorVectors target = vectors[filling];
+                ahead = READ_AHEAD.submit(() -> readBatch(target));
+            }
         }
-        LOG.warn("Skipping the rest of corrupt file {} (ignoreCorruptFiles): {}", s.file().location(), e.toString());
-        nextSlice();
-      }
+        done = batch == null;
+        return !done;
     }
-    return null;
-  }
 
-  /** The end of the batch starting at {@code from}: bounded by rows and by bytes, at least one chunk. */
-  private int batchEnd(List<TensorChunk> chunks, int from) {
-    boolean data = vectors[0].readsData();
-    long bytes = 0;
-    int end = from;
-    while (end < chunks.size() && end - from < context.batchRows()) {
-      long len = data ? chunks.get(end).length() : 0;
-      if (end > from && bytes + len > context.batchBytes()) {
-        break;
-      }
-      bytes += len;
-      end++;
-    }
-    return end;
-  }
-
-  private ColumnarBatch read(TensorVectors into, FileSlice s, int from, int to) throws IOException {
-    int rows = to - from;
-    int[] lengths = new int[rows];
-    for (int i = 0; i < rows; i++) {
-      lengths[i] = s.chunks().get(from + i).length();
-    }
-    into.start(rows, lengths);
-    byte[] fileBytes = s.file().location().getBytes(StandardCharsets.UTF_8);
-    for (int i = 0; i < rows; i++) {
-      if (stopping) {
-        throw new java.io.InterruptedIOException("The reader is closing");
-      }
-      TensorChunk c = s.chunks().get(from + i);
-      into.setRow(i, s.file(), fileBytes, c);
-      if (into.readsData()) {
-        SeekableInput in = input(s);
+    private ColumnarBatch await() throws IOException {
         try {
-          if (c.decoder() == null) {
-            in.readFully(c.offset(), into.dataTarget(i, c.length()));
-          } else {
-            c.decoder().decode(in, otherFiles, c.chunkStart(), c.rows(), into.dataTarget(i, c.length()));
-          }
-        } catch (java.io.EOFException e) {
-          throw new MalformedTensorFileException(s.file().location(), c.name(), e.getMessage(), e);
+            ColumnarBatch b = ahead.get();
+            ahead = null;
+            return b;
+        } catch (InterruptedException e) {
+            // The read ahead may still be writing into our vectors: keep it, so close() waits for it.
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("Interrupted reading tensor data");
+        } catch (ExecutionException e) {
+            ahead = null;
+            done = true;
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(e.getCause());
         }
-        bytesRead += c.length();
-      }
     }
-    chunksRead += rows;
-    return into.finish(rows);
-  }
 
-  private SeekableInput input(FileSlice s) throws IOException {
-    if (input == null) {
-      Path path = new Path(s.file().location());
-      input = HadoopInputFile.forData(path.getFileSystem(context.configuration()), path, s.file().length())
-          .open(ReadPolicy.SEQUENTIAL);
-      filesOpened++;
+    /** The next batch of this split into {@code into}, or null at the end. */
+    private ColumnarBatch readBatch(TensorVectors into) throws IOException {
+        while (slice < slices.size()) {
+            FileSlice s = slices.get(slice);
+            if (next >= s.chunks().size()) {
+                nextSlice();
+                continue;
+            }
+            int end = batchEnd(s.chunks(), next);
+            try {
+                ColumnarBatch read = read(into, s, next, end);
+                next = end;
+                return read;
+            } catch (java.io.InterruptedIOException e) {
+                throw e; // closing or cancelled: not a fault of the file
+            } catch (FileNotFoundException e) {
+                if (!context.ignoreMissingFiles()) {
+                    throw e;
+                }
+                LOG.warn(
+                        "Skipping the rest of missing file {} (ignoreMissingFiles): {}",
+                        s.file().location(),
+                        e.toString());
+                nextSlice();
+            } catch (IOException | RuntimeException e) {
+                if (!context.ignoreCorruptFiles()) {
+                    throw e instanceof MalformedTensorFileException || e instanceof java.io.EOFException
+                            ? (IOException) e
+                            : new IOException(
+                                    "Cannot read tensor data from '" + s.file().location() + "': " + e, e);
+                }
+                LOG.warn(
+                        "Skipping the rest of corrupt file {} (ignoreCorruptFiles): {}",
+                        s.file().location(),
+                        e.toString());
+                nextSlice();
+            }
+        }
+        return null;
     }
-    return input;
-  }
 
-  private void nextSlice() throws IOException {
-    closeInput();
-    slice++;
-    next = 0;
-  }
-
-  private void closeInput() throws IOException {
-    if (input != null) {
-      SeekableInput in = input;
-      input = null;
-      in.close();
+    /** The end of the batch starting at {@code from}: bounded by rows and by bytes, at least one chunk. */
+    private int batchEnd(List<TensorChunk> chunks, int from) {
+        boolean data = vectors[0].readsData();
+        long bytes = 0;
+        int end = from;
+        while (end < chunks.size() && end - from < context.batchRows()) {
+            long len = data ? chunks.get(end).length() : 0;
+            if (end > from && bytes + len > context.batchBytes()) {
+                break;
+            }
+            bytes += len;
+            end++;
+        }
+        return end;
     }
-  }
 
-  /** Waits, whatever interrupts come, until no read ahead runs; then restores the interrupt status. */
-  private void waitForReadAhead() {
-    if (ahead == null) {
-      return;
+    private ColumnarBatch read(TensorVectors into, FileSlice s, int from, int to) throws IOException {
+        int rows = to - from;
+        int[] lengths = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            lengths[i] = s.chunks().get(from + i).length();
+        }
+        into.start(rows, lengths);
+        byte[] fileBytes = s.file().location().getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < rows; i++) {
+            if (stopping) {
+                throw new java.io.InterruptedIOException("The reader is closing");
+            }
+            TensorChunk c = s.chunks().get(from + i);
+            into.setRow(i, s.file(), fileBytes, c);
+            if (into.readsData()) {
+                SeekableInput in = input(s);
+                try {
+                    if (c.decoder() == null) {
+                        in.readFully(c.offset(), into.dataTarget(i, c.length()));
+                    } else {
+                        c.decoder().decode(in, otherFiles, c.chunkStart(), c.rows(), into.dataTarget(i, c.length()));
+                    }
+                } catch (java.io.EOFException e) {
+                    throw new MalformedTensorFileException(s.file().location(), c.name(), e.getMessage(), e);
+                }
+                bytesRead += c.length();
+            }
+        }
+        chunksRead += rows;
+        return into.finish(rows);
     }
-    boolean interrupted = false;
-    while (true) {
-      try {
-        ahead.get();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      } catch (ExecutionException | java.util.concurrent.CancellationException e) {
-        LOG.debug("Read ahead failed while closing", e);
-        break;
-      }
-    }
-    ahead = null;
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-  }
 
-  @Override
-  public ColumnarBatch get() {
-    return batch;
-  }
-
-  @Override
-  public CustomTaskMetric[] currentMetricsValues() {
-    return new CustomTaskMetric[] {
-        TensorScanMetrics.value(TensorScanMetrics.TENSOR_BYTES, bytesRead),
-        TensorScanMetrics.value(TensorScanMetrics.CHUNKS, chunksRead),
-        TensorScanMetrics.value(TensorScanMetrics.FILES_OPENED, filesOpened + otherFiles.opened()),
-    };
-  }
-
-  @Override
-  public void close() throws IOException {
-    batch = null;
-    try {
-      stopping = true;
-      waitForReadAhead(); // it writes into vectors this close frees
-      closeInput();
-      otherFiles.close();
-    } finally {
-      for (TensorVectors v : vectors) {
-        v.close();
-      }
-      allocator.close();
+    private SeekableInput input(FileSlice s) throws IOException {
+        if (input == null) {
+            Path path = new Path(s.file().location());
+            input = HadoopInputFile.forData(
+                            path.getFileSystem(context.configuration()),
+                            path,
+                            s.file().length())
+                    .open(ReadPolicy.SEQUENTIAL);
+            filesOpened++;
+        }
+        return input;
     }
-  }
+
+    private void nextSlice() throws IOException {
+        closeInput();
+        slice++;
+        next = 0;
+    }
+
+    private void closeInput() throws IOException {
+        if (input != null) {
+            SeekableInput in = input;
+            input = null;
+            in.close();
+        }
+    }
+
+    /** Waits, whatever interrupts come, until no read ahead runs; then restores the interrupt status. */
+    private void waitForReadAhead() {
+        if (ahead == null) {
+            return;
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                ahead.get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+                LOG.debug("Read ahead failed while closing", e);
+                break;
+            }
+        }
+        ahead = null;
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public ColumnarBatch get() {
+        return batch;
+    }
+
+    @Override
+    public CustomTaskMetric[] currentMetricsValues() {
+        return new CustomTaskMetric[] {
+            TensorScanMetrics.value(TensorScanMetrics.TENSOR_BYTES, bytesRead),
+            TensorScanMetrics.value(TensorScanMetrics.CHUNKS, chunksRead),
+            TensorScanMetrics.value(TensorScanMetrics.FILES_OPENED, filesOpened + otherFiles.opened()),
+        };
+    }
+
+    @Override
+    public void close() throws IOException {
+        batch = null;
+        try {
+            stopping = true;
+            waitForReadAhead(); // it writes into vectors this close frees
+            closeInput();
+            otherFiles.close();
+        } finally {
+            for (TensorVectors v : vectors) {
+                v.close();
+            }
+            allocator.close();
+        }
+    }
 }

@@ -3,10 +3,10 @@ package io.sparktensors.spark.read;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparktensors.checkpoint.ByteSizes;
-import io.sparktensors.checkpoint.ChunkPlanner;
-import io.sparktensors.errors.TensorErrors;
 import io.sparktensors.checkpoint.CheckpointFormat;
+import io.sparktensors.checkpoint.ChunkPlanner;
 import io.sparktensors.checkpoint.ScanOptions;
+import io.sparktensors.errors.TensorErrors;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.format.ReaderSettings;
 import io.sparktensors.format.ReaderSettings.PickleMode;
@@ -23,130 +23,156 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  * @param format the format every file is read as, or null to tell each file's format by its name
  * @param pickle how PyTorch pickles treat globals outside the torch allowlist
  */
-public record TensorReadConf(List<String> paths, CheckpointFormat format, long maxChunkBytes,
-    long maxHeaderBytes, int maxTensors, int maxNesting, boolean dequantize, PickleMode pickle, int batchRows,
-    long batchBytes, long maxPartitionBytes, long openCostBytes, boolean ignoreCorruptFiles,
-    boolean ignoreMissingFiles, int planningThreads) implements Serializable {
+public record TensorReadConf(
+        List<String> paths,
+        CheckpointFormat format,
+        long maxChunkBytes,
+        long maxHeaderBytes,
+        int maxTensors,
+        int maxNesting,
+        boolean dequantize,
+        PickleMode pickle,
+        int batchRows,
+        long batchBytes,
+        long maxPartitionBytes,
+        long openCostBytes,
+        boolean ignoreCorruptFiles,
+        boolean ignoreMissingFiles,
+        int planningThreads)
+        implements Serializable {
 
-  public TensorReadConf {
-    paths = List.copyOf(paths);
-  }
-
-  /** What planning needs, engine-free. */
-  public ScanOptions scanOptions() {
-    return new ScanOptions(format, maxChunkBytes, limits(), new ReaderSettings(dequantize, pickle),
-        maxPartitionBytes, openCostBytes,
-        ignoreCorruptFiles, ignoreMissingFiles, planningThreads);
-  }
-
-  /** The limits every format reader checks before it allocates. */
-  public ReadLimits limits() {
-    return new ReadLimits(maxHeaderBytes, maxTensors, maxNesting);
-  }
-
-  /**
-   * Parses the options against the active session's SQL configuration.
-   *
-   * @param format the source's format, or null for the source that reads any format
-   */
-  public static TensorReadConf parse(CaseInsensitiveStringMap options, CheckpointFormat format) {
-    SQLConf sql = SQLConf.get();
-    String formatOption = options.get(TensorReadOptions.FORMAT);
-    if (format == null && formatOption != null) {
-      format = CheckpointFormat.byName(formatOption.trim());
+    public TensorReadConf {
+        paths = List.copyOf(paths);
     }
-    return new TensorReadConf(
-        paths(options),
-        format,
-        bytes(options, TensorReadOptions.MAX_CHUNK_BYTES, 128L << 20, 1, ChunkPlanner.MAX_CHUNK_BYTES),
-        bytes(options, TensorReadOptions.MAX_HEADER_BYTES, ReadLimits.DEFAULT_MAX_HEADER_BYTES, 8,
-            Integer.MAX_VALUE - 8),
-        (int) number(options, TensorReadOptions.MAX_TENSORS, ReadLimits.DEFAULT_MAX_TENSORS, 1, Integer.MAX_VALUE),
-        (int) number(options, TensorReadOptions.MAX_NESTING, ReadLimits.DEFAULT_MAX_NESTING, 1, 1000),
-        bool(options, TensorReadOptions.DEQUANTIZE, false),
-        pickleMode(options),
-        (int) number(options, TensorReadOptions.BATCH_ROWS, 4096, 1, 1 << 20),
-        bytes(options, TensorReadOptions.BATCH_BYTES, 64L << 20, 1, ChunkPlanner.MAX_CHUNK_BYTES),
-        bytes(options, TensorReadOptions.MAX_PARTITION_BYTES, sql.filesMaxPartitionBytes(), 1, Long.MAX_VALUE),
-        sql.filesOpenCostInBytes(),
-        bool(options, TensorReadOptions.IGNORE_CORRUPT_FILES, sql.ignoreCorruptFiles()),
-        bool(options, TensorReadOptions.IGNORE_MISSING_FILES, sql.ignoreMissingFiles()),
-        (int) number(options, TensorReadOptions.PLANNING_THREADS, 16, 1, 256));
-  }
 
-  private static PickleMode pickleMode(CaseInsensitiveStringMap options) {
-    String text = options.get(TensorReadOptions.PICKLE);
-    if (text == null) {
-      return ReaderSettings.DEFAULTS.pickle();
+    /** What planning needs, engine-free. */
+    public ScanOptions scanOptions() {
+        return new ScanOptions(
+                format,
+                maxChunkBytes,
+                limits(),
+                new ReaderSettings(dequantize, pickle),
+                maxPartitionBytes,
+                openCostBytes,
+                ignoreCorruptFiles,
+                ignoreMissingFiles,
+                planningThreads);
     }
-    PickleMode mode = PickleMode.byName(text);
-    if (mode == null) {
-      throw TensorErrors.badOption(TensorReadOptions.PICKLE, text, "use strict or symbolic");
-    }
-    return mode;
-  }
 
-  private static List<String> paths(CaseInsensitiveStringMap options) {
-    String many = options.get("paths");
-    if (many != null) {
-      try {
-        List<String> list = new ObjectMapper().readValue(many, new TypeReference<List<String>>() {});
-        if (!list.isEmpty()) {
-          return list;
+    /** The limits every format reader checks before it allocates. */
+    public ReadLimits limits() {
+        return new ReadLimits(maxHeaderBytes, maxTensors, maxNesting);
+    }
+
+    /**
+     * Parses the options against the active session's SQL configuration.
+     *
+     * @param format the source's format, or null for the source that reads any format
+     */
+    public static TensorReadConf parse(CaseInsensitiveStringMap options, CheckpointFormat format) {
+        SQLConf sql = SQLConf.get();
+        String formatOption = options.get(TensorReadOptions.FORMAT);
+        if (format == null && formatOption != null) {
+            format = CheckpointFormat.byName(formatOption.trim());
         }
-      } catch (java.io.IOException e) {
-        throw TensorErrors.badOption("paths", many, "give a JSON list of paths", e);
-      }
+        return new TensorReadConf(
+                paths(options),
+                format,
+                bytes(options, TensorReadOptions.MAX_CHUNK_BYTES, 128L << 20, 1, ChunkPlanner.MAX_CHUNK_BYTES),
+                bytes(
+                        options,
+                        TensorReadOptions.MAX_HEADER_BYTES,
+                        ReadLimits.DEFAULT_MAX_HEADER_BYTES,
+                        8,
+                        Integer.MAX_VALUE - 8),
+                (int) number(
+                        options, TensorReadOptions.MAX_TENSORS, ReadLimits.DEFAULT_MAX_TENSORS, 1, Integer.MAX_VALUE),
+                (int) number(options, TensorReadOptions.MAX_NESTING, ReadLimits.DEFAULT_MAX_NESTING, 1, 1000),
+                bool(options, TensorReadOptions.DEQUANTIZE, false),
+                pickleMode(options),
+                (int) number(options, TensorReadOptions.BATCH_ROWS, 4096, 1, 1 << 20),
+                bytes(options, TensorReadOptions.BATCH_BYTES, 64L << 20, 1, ChunkPlanner.MAX_CHUNK_BYTES),
+                bytes(options, TensorReadOptions.MAX_PARTITION_BYTES, sql.filesMaxPartitionBytes(), 1, Long.MAX_VALUE),
+                sql.filesOpenCostInBytes(),
+                bool(options, TensorReadOptions.IGNORE_CORRUPT_FILES, sql.ignoreCorruptFiles()),
+                bool(options, TensorReadOptions.IGNORE_MISSING_FILES, sql.ignoreMissingFiles()),
+                (int) number(options, TensorReadOptions.PLANNING_THREADS, 16, 1, 256));
     }
-    String one = options.get("path");
-    if (one == null || one.isEmpty()) {
-      throw TensorErrors.missing("path", "Use spark.read.format(\"safetensors\").load(path) or OPTIONS (path '...')");
-    }
-    return List.of(one);
-  }
 
-  private static long bytes(CaseInsensitiveStringMap options, String key, long fallback, long min, long max) {
-    String text = options.get(key);
-    if (text == null) {
-      return fallback;
+    private static PickleMode pickleMode(CaseInsensitiveStringMap options) {
+        String text = options.get(TensorReadOptions.PICKLE);
+        if (text == null) {
+            return ReaderSettings.DEFAULTS.pickle();
+        }
+        PickleMode mode = PickleMode.byName(text);
+        if (mode == null) {
+            throw TensorErrors.badOption(TensorReadOptions.PICKLE, text, "use strict or symbolic");
+        }
+        return mode;
     }
-    long value;
-    try {
-      value = ByteSizes.parse(text);
-    } catch (IllegalArgumentException e) {
-      throw TensorErrors.badOption(key, text, "give bytes, or a size such as 64m or 1GB (see ByteSizes)", e);
-    }
-    return inRange(key, text, value, min, max);
-  }
 
-  private static long number(CaseInsensitiveStringMap options, String key, long fallback, long min, long max) {
-    String text = options.get(key);
-    if (text == null) {
-      return fallback;
+    private static List<String> paths(CaseInsensitiveStringMap options) {
+        String many = options.get("paths");
+        if (many != null) {
+            try {
+                List<String> list = new ObjectMapper().readValue(many, new TypeReference<List<String>>() {});
+                if (!list.isEmpty()) {
+                    return list;
+                }
+            } catch (java.io.IOException e) {
+                throw TensorErrors.badOption("paths", many, "give a JSON list of paths", e);
+            }
+        }
+        String one = options.get("path");
+        if (one == null || one.isEmpty()) {
+            throw TensorErrors.missing(
+                    "path", "Use spark.read.format(\"safetensors\").load(path) or OPTIONS (path '...')");
+        }
+        return List.of(one);
     }
-    try {
-      return inRange(key, text, Long.parseLong(text.trim()), min, max);
-    } catch (NumberFormatException e) {
-      throw TensorErrors.badOption(key, text, "not a number", e);
-    }
-  }
 
-  private static long inRange(String key, String text, long value, long min, long max) {
-    if (value < min || value > max) {
-      throw TensorErrors.badOption(key, text, "it must lie between " + min + " and " + max);
+    private static long bytes(CaseInsensitiveStringMap options, String key, long fallback, long min, long max) {
+        String text = options.get(key);
+        if (text == null) {
+            return fallback;
+        }
+        long value;
+        try {
+            value = ByteSizes.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw TensorErrors.badOption(key, text, "give bytes, or a size such as 64m or 1GB (see ByteSizes)", e);
+        }
+        return inRange(key, text, value, min, max);
     }
-    return value;
-  }
 
-  private static boolean bool(CaseInsensitiveStringMap options, String key, boolean fallback) {
-    String text = options.get(key);
-    if (text == null) {
-      return fallback;
+    private static long number(CaseInsensitiveStringMap options, String key, long fallback, long min, long max) {
+        String text = options.get(key);
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            return inRange(key, text, Long.parseLong(text.trim()), min, max);
+        } catch (NumberFormatException e) {
+            throw TensorErrors.badOption(key, text, "not a number", e);
+        }
     }
-    return switch (text.trim().toLowerCase(Locale.ROOT)) {
-      case "true" -> true;
-      case "false" -> false;
-      default -> throw TensorErrors.badOption(key, text, "use true or false");
-    };
-  }
+
+    private static long inRange(String key, String text, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw TensorErrors.badOption(key, text, "it must lie between " + min + " and " + max);
+        }
+        return value;
+    }
+
+    private static boolean bool(CaseInsensitiveStringMap options, String key, boolean fallback) {
+        String text = options.get(key);
+        if (text == null) {
+            return fallback;
+        }
+        return switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw TensorErrors.badOption(key, text, "use true or false");
+        };
+    }
 }

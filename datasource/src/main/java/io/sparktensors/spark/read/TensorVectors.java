@@ -1,8 +1,8 @@
 package io.sparktensors.spark.read;
-import io.sparktensors.spark.TensorColumns;
 
 import io.sparktensors.checkpoint.ShardFile;
 import io.sparktensors.checkpoint.TensorChunk;
+import io.sparktensors.spark.TensorColumns;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -34,152 +34,164 @@ import org.apache.spark.sql.vectorized.ColumnarBatch;
  * memory only when a batch outgrows the last; they are freed by {@link #close}.
  */
 final class TensorVectors implements AutoCloseable {
-  private final List<FieldVector> vectors = new ArrayList<>();
-  /** Each vector's column name, resolved once rather than per row. */
-  private final List<String> columns = new ArrayList<>();
-  private final VarBinaryVector data;
-  private long[] dataStarts = new long[0];
+    private final List<FieldVector> vectors = new ArrayList<>();
+    /** Each vector's column name, resolved once rather than per row. */
+    private final List<String> columns = new ArrayList<>();
 
-  TensorVectors(StructType schema, BufferAllocator allocator) {
-    VarBinaryVector dataVector = null;
-    for (StructField f : schema.fields()) {
-      FieldVector v = arrowField(f.name()).createVector(allocator);
-      vectors.add(v);
-      columns.add(f.name());
-      if (v instanceof VarBinaryVector b) {
-        dataVector = b;
-      }
-    }
-    this.data = dataVector;
-  }
+    private final VarBinaryVector data;
+    private long[] dataStarts = new long[0];
 
-  boolean readsData() {
-    return data != null;
-  }
+    TensorVectors(StructType schema, BufferAllocator allocator) {
+        VarBinaryVector dataVector = null;
+        for (StructField f : schema.fields()) {
+            FieldVector v = arrowField(f.name()).createVector(allocator);
+            vectors.add(v);
+            columns.add(f.name());
+            if (v instanceof VarBinaryVector b) {
+                dataVector = b;
+            }
+        }
+        this.data = dataVector;
+    }
 
-  /** Starts a batch of {@code rows} rows; {@code dataLengths} are the data column's value lengths. */
-  void start(int rows, int[] dataLengths) {
-    for (FieldVector v : vectors) {
-      if (v == data) {
-        startData(rows, dataLengths);
-      } else {
-        v.reset();
-      }
+    boolean readsData() {
+        return data != null;
     }
-  }
 
-  /** Lays out the data column's offsets up front, so each row's bytes can be read straight into place. */
-  private void startData(int rows, int[] dataLengths) {
-    long total = 0;
-    for (int i = 0; i < rows; i++) {
-      total += dataLengths[i];
+    /** Starts a batch of {@code rows} rows; {@code dataLengths} are the data column's value lengths. */
+    void start(int rows, int[] dataLengths) {
+        for (FieldVector v : vectors) {
+            if (v == data) {
+                startData(rows, dataLengths);
+            } else {
+                v.reset();
+            }
+        }
     }
-    if (data.getDataBuffer().capacity() < total || data.getValueCapacity() < rows) {
-      data.clear();
-      data.allocateNew(Math.max(total, 1), rows);
-    }
-    if (dataStarts.length < rows) {
-      dataStarts = new long[rows];
-    }
-    data.getOffsetBuffer().setInt(0, 0);
-    long start = 0;
-    for (int i = 0; i < rows; i++) {
-      dataStarts[i] = start;
-      start += dataLengths[i];
-      data.getOffsetBuffer().setInt((long) (i + 1) * Integer.BYTES, (int) start);
-      BitVectorHelper.setBit(data.getValidityBuffer(), i);
-    }
-  }
 
-  /** Writes every column but {@code data} for one row. */
-  void setRow(int row, ShardFile file, byte[] fileBytes, TensorChunk c) {
-    for (int col = 0; col < vectors.size(); col++) {
-      FieldVector v = vectors.get(col);
-      switch (columns.get(col)) {
-        case TensorColumns.NAME -> ((VarCharVector) v).setSafe(row, c.name().getBytes(StandardCharsets.UTF_8));
-        case TensorColumns.DTYPE -> ((VarCharVector) v).setSafe(row, c.dtype().code().getBytes(StandardCharsets.UTF_8));
-        case TensorColumns.SHAPE -> setShape((ListVector) v, row, c);
-        case TensorColumns.CHUNK -> ((IntVector) v).setSafe(row, c.chunk());
-        case TensorColumns.CHUNK_COUNT -> ((IntVector) v).setSafe(row, c.chunkCount());
-        case TensorColumns.CHUNK_START -> ((BigIntVector) v).setSafe(row, c.chunkStart());
-        case TensorColumns.FILE -> ((VarCharVector) v).setSafe(row, fileBytes);
-        case TensorColumns.DATA_OFFSET -> ((BigIntVector) v).setSafe(row, c.offset());
-        case TensorColumns.FILE_METADATA -> setMetadata((MapVector) v, row, file.metadata());
-        default -> { } // data: written by the reader through dataTarget()
-      }
+    /** Lays out the data column's offsets up front, so each row's bytes can be read straight into place. */
+    private void startData(int rows, int[] dataLengths) {
+        long total = 0;
+        for (int i = 0; i < rows; i++) {
+            total += dataLengths[i];
+        }
+        if (data.getDataBuffer().capacity() < total || data.getValueCapacity() < rows) {
+            data.clear();
+            data.allocateNew(Math.max(total, 1), rows);
+        }
+        if (dataStarts.length < rows) {
+            dataStarts = new long[rows];
+        }
+        data.getOffsetBuffer().setInt(0, 0);
+        long start = 0;
+        for (int i = 0; i < rows; i++) {
+            dataStarts[i] = start;
+            start += dataLengths[i];
+            data.getOffsetBuffer().setInt((long) (i + 1) * Integer.BYTES, (int) start);
+            BitVectorHelper.setBit(data.getValidityBuffer(), i);
+        }
     }
-  }
 
-  /** Where row {@code row}'s data bytes go: a window of the Arrow data buffer. */
-  ByteBuffer dataTarget(int row, int length) {
-    return data.getDataBuffer().nioBuffer(dataStarts[row], length);
-  }
-
-  ColumnarBatch finish(int rows) {
-    ColumnVector[] columns = new ColumnVector[vectors.size()];
-    for (int i = 0; i < columns.length; i++) {
-      FieldVector v = vectors.get(i);
-      if (v == data) {
-        data.setLastSet(rows - 1);
-      }
-      v.setValueCount(rows);
-      columns[i] = new ArrowColumnVector(v);
+    /** Writes every column but {@code data} for one row. */
+    void setRow(int row, ShardFile file, byte[] fileBytes, TensorChunk c) {
+        for (int col = 0; col < vectors.size(); col++) {
+            FieldVector v = vectors.get(col);
+            switch (columns.get(col)) {
+                case TensorColumns.NAME ->
+                    ((VarCharVector) v).setSafe(row, c.name().getBytes(StandardCharsets.UTF_8));
+                case TensorColumns.DTYPE ->
+                    ((VarCharVector) v).setSafe(row, c.dtype().code().getBytes(StandardCharsets.UTF_8));
+                case TensorColumns.SHAPE -> setShape((ListVector) v, row, c);
+                case TensorColumns.CHUNK -> ((IntVector) v).setSafe(row, c.chunk());
+                case TensorColumns.CHUNK_COUNT -> ((IntVector) v).setSafe(row, c.chunkCount());
+                case TensorColumns.CHUNK_START -> ((BigIntVector) v).setSafe(row, c.chunkStart());
+                case TensorColumns.FILE -> ((VarCharVector) v).setSafe(row, fileBytes);
+                case TensorColumns.DATA_OFFSET -> ((BigIntVector) v).setSafe(row, c.offset());
+                case TensorColumns.FILE_METADATA -> setMetadata((MapVector) v, row, file.metadata());
+                default -> {} // data: written by the reader through dataTarget()
+            }
+        }
     }
-    return new ColumnarBatch(columns, rows);
-  }
 
-  private static void setShape(ListVector list, int row, TensorChunk c) {
-    int start = list.startNewValue(row);
-    BigIntVector dims = (BigIntVector) list.getDataVector();
-    for (int i = 0; i < c.rank(); i++) {
-      dims.setSafe(start + i, c.dim(i));
+    /** Where row {@code row}'s data bytes go: a window of the Arrow data buffer. */
+    ByteBuffer dataTarget(int row, int length) {
+        return data.getDataBuffer().nioBuffer(dataStarts[row], length);
     }
-    dims.setValueCount(start + c.rank());
-    list.endValue(row, c.rank());
-  }
 
-  private static void setMetadata(MapVector map, int row, Map<String, String> metadata) {
-    int start = map.startNewValue(row);
-    StructVector entries = (StructVector) map.getDataVector();
-    VarCharVector keys = (VarCharVector) entries.getChild(MapVector.KEY_NAME);
-    VarCharVector values = (VarCharVector) entries.getChild(MapVector.VALUE_NAME);
-    int i = start;
-    for (Map.Entry<String, String> e : metadata.entrySet()) {
-      entries.setIndexDefined(i);
-      keys.setSafe(i, e.getKey().getBytes(StandardCharsets.UTF_8));
-      values.setSafe(i, e.getValue().getBytes(StandardCharsets.UTF_8));
-      i++;
+    ColumnarBatch finish(int rows) {
+        ColumnVector[] columns = new ColumnVector[vectors.size()];
+        for (int i = 0; i < columns.length; i++) {
+            FieldVector v = vectors.get(i);
+            if (v == data) {
+                data.setLastSet(rows - 1);
+            }
+            v.setValueCount(rows);
+            columns[i] = new ArrowColumnVector(v);
+        }
+        return new ColumnarBatch(columns, rows);
     }
-    entries.setValueCount(i);
-    keys.setValueCount(i);
-    values.setValueCount(i);
-    map.endValue(row, metadata.size());
-  }
 
-  private static Field arrowField(String column) {
-    FieldType utf8 = FieldType.notNullable(ArrowType.Utf8.INSTANCE);
-    FieldType int64 = FieldType.notNullable(new ArrowType.Int(64, true));
-    FieldType int32 = FieldType.notNullable(new ArrowType.Int(32, true));
-    return switch (column) {
-      case TensorColumns.NAME, TensorColumns.DTYPE, TensorColumns.FILE -> new Field(column, utf8, null);
-      case TensorColumns.SHAPE -> new Field(column, FieldType.notNullable(ArrowType.List.INSTANCE),
-          List.of(new Field("element", int64, null)));
-      case TensorColumns.CHUNK, TensorColumns.CHUNK_COUNT -> new Field(column, int32, null);
-      case TensorColumns.CHUNK_START, TensorColumns.DATA_OFFSET -> new Field(column, int64, null);
-      case TensorColumns.DATA -> new Field(column, FieldType.notNullable(ArrowType.Binary.INSTANCE), null);
-      case TensorColumns.FILE_METADATA -> new Field(column, FieldType.notNullable(new ArrowType.Map(false)),
-          List.of(new Field(MapVector.DATA_VECTOR_NAME, FieldType.notNullable(ArrowType.Struct.INSTANCE), List.of(
-              new Field(MapVector.KEY_NAME, utf8, null),
-              new Field(MapVector.VALUE_NAME, utf8, null)))));
-      default -> throw new IllegalArgumentException("unknown column " + column);
-    };
-  }
-
-  @Override
-  public void close() {
-    for (FieldVector v : vectors) {
-      v.close();
+    private static void setShape(ListVector list, int row, TensorChunk c) {
+        int start = list.startNewValue(row);
+        BigIntVector dims = (BigIntVector) list.getDataVector();
+        for (int i = 0; i < c.rank(); i++) {
+            dims.setSafe(start + i, c.dim(i));
+        }
+        dims.setValueCount(start + c.rank());
+        list.endValue(row, c.rank());
     }
-    vectors.clear();
-  }
+
+    private static void setMetadata(MapVector map, int row, Map<String, String> metadata) {
+        int start = map.startNewValue(row);
+        StructVector entries = (StructVector) map.getDataVector();
+        VarCharVector keys = (VarCharVector) entries.getChild(MapVector.KEY_NAME);
+        VarCharVector values = (VarCharVector) entries.getChild(MapVector.VALUE_NAME);
+        int i = start;
+        for (Map.Entry<String, String> e : metadata.entrySet()) {
+            entries.setIndexDefined(i);
+            keys.setSafe(i, e.getKey().getBytes(StandardCharsets.UTF_8));
+            values.setSafe(i, e.getValue().getBytes(StandardCharsets.UTF_8));
+            i++;
+        }
+        entries.setValueCount(i);
+        keys.setValueCount(i);
+        values.setValueCount(i);
+        map.endValue(row, metadata.size());
+    }
+
+    private static Field arrowField(String column) {
+        FieldType utf8 = FieldType.notNullable(ArrowType.Utf8.INSTANCE);
+        FieldType int64 = FieldType.notNullable(new ArrowType.Int(64, true));
+        FieldType int32 = FieldType.notNullable(new ArrowType.Int(32, true));
+        return switch (column) {
+            case TensorColumns.NAME, TensorColumns.DTYPE, TensorColumns.FILE -> new Field(column, utf8, null);
+            case TensorColumns.SHAPE ->
+                new Field(
+                        column,
+                        FieldType.notNullable(ArrowType.List.INSTANCE),
+                        List.of(new Field("element", int64, null)));
+            case TensorColumns.CHUNK, TensorColumns.CHUNK_COUNT -> new Field(column, int32, null);
+            case TensorColumns.CHUNK_START, TensorColumns.DATA_OFFSET -> new Field(column, int64, null);
+            case TensorColumns.DATA -> new Field(column, FieldType.notNullable(ArrowType.Binary.INSTANCE), null);
+            case TensorColumns.FILE_METADATA ->
+                new Field(
+                        column,
+                        FieldType.notNullable(new ArrowType.Map(false)),
+                        List.of(new Field(
+                                MapVector.DATA_VECTOR_NAME,
+                                FieldType.notNullable(ArrowType.Struct.INSTANCE),
+                                List.of(
+                                        new Field(MapVector.KEY_NAME, utf8, null),
+                                        new Field(MapVector.VALUE_NAME, utf8, null)))));
+            default -> throw new IllegalArgumentException("unknown column " + column);
+        };
+    }
+
+    @Override
+    public void close() {
+        for (FieldVector v : vectors) {
+            v.close();
+        }
+        vectors.clear();
+    }
 }

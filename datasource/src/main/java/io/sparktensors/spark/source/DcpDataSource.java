@@ -9,13 +9,13 @@ import io.sparktensors.checkpoint.CheckpointFormat;
  */
 public class DcpDataSource extends TensorSource {
 
-  @Override
-  public String shortName() {
-    return CheckpointFormat.DCP.shortName();
-  }
+    @Override
+    public String shortName() {
+        return CheckpointFormat.DCP.shortName();
+    }
 
-  @Override
-  protected CheckpointFormat format() {
-    return CheckpointFormat.DCP;
-  }
+    @Override
+    protected CheckpointFormat format() {
+        return CheckpointFormat.DCP;
+    }
 }

@@ -5,13 +5,13 @@ import io.sparktensors.checkpoint.CheckpointFormat;
 /** {@code spark.read.format("gguf")}: GGUF files (quantized Q8_0 and Q4_0 tensors with the option {@code dequantize}), as the tensor table. */
 public class GgufDataSource extends TensorSource {
 
-  @Override
-  public String shortName() {
-    return CheckpointFormat.GGUF.shortName();
-  }
+    @Override
+    public String shortName() {
+        return CheckpointFormat.GGUF.shortName();
+    }
 
-  @Override
-  protected CheckpointFormat format() {
-    return CheckpointFormat.GGUF;
-  }
+    @Override
+    protected CheckpointFormat format() {
+        return CheckpointFormat.GGUF;
+    }
 }

@@ -9,13 +9,13 @@ import io.sparktensors.checkpoint.CheckpointFormat;
  */
 public class PyTorchDataSource extends TensorSource {
 
-  @Override
-  public String shortName() {
-    return CheckpointFormat.PYTORCH.shortName();
-  }
+    @Override
+    public String shortName() {
+        return CheckpointFormat.PYTORCH.shortName();
+    }
 
-  @Override
-  protected CheckpointFormat format() {
-    return CheckpointFormat.PYTORCH;
-  }
+    @Override
+    protected CheckpointFormat format() {
+        return CheckpointFormat.PYTORCH;
+    }
 }

@@ -1,8 +1,8 @@
 package io.sparktensors.spark.source;
-import io.sparktensors.spark.read.TensorReadOptions;
-import io.sparktensors.spark.TensorColumns;
 
 import io.sparktensors.checkpoint.CheckpointFormat;
+import io.sparktensors.spark.TensorColumns;
+import io.sparktensors.spark.read.TensorReadOptions;
 import java.util.Map;
 import org.apache.spark.sql.connector.catalog.Table;
 import org.apache.spark.sql.connector.catalog.TableProvider;
@@ -18,17 +18,17 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  */
 public abstract class TensorSource implements TableProvider, DataSourceRegister {
 
-  /** The format every file is read as, or null to tell it from each file's name. */
-  protected abstract CheckpointFormat format();
+    /** The format every file is read as, or null to tell it from each file's name. */
+    protected abstract CheckpointFormat format();
 
-  @Override
-  public StructType inferSchema(CaseInsensitiveStringMap options) {
-    return TensorColumns.SCHEMA;
-  }
+    @Override
+    public StructType inferSchema(CaseInsensitiveStringMap options) {
+        return TensorColumns.SCHEMA;
+    }
 
-  @Override
-  public Table getTable(StructType schema, Transform[] partitioning, Map<String, String> properties) {
-    String path = properties.getOrDefault("paths", properties.getOrDefault("path", ""));
-    return new TensorTable(shortName() + " " + path, format());
-  }
+    @Override
+    public Table getTable(StructType schema, Transform[] partitioning, Map<String, String> properties) {
+        String path = properties.getOrDefault("paths", properties.getOrDefault("path", ""));
+        return new TensorTable(shortName() + " " + path, format());
+    }
 }

@@ -1,10 +1,10 @@
 package io.sparktensors.spark.source;
-import io.sparktensors.spark.read.TensorScanBuilder;
-import io.sparktensors.spark.read.TensorReadConf;
-import io.sparktensors.spark.TensorColumns;
 
 import io.sparktensors.checkpoint.CheckpointFormat;
 import io.sparktensors.spark.HadoopConfs;
+import io.sparktensors.spark.TensorColumns;
+import io.sparktensors.spark.read.TensorReadConf;
+import io.sparktensors.spark.read.TensorScanBuilder;
 import java.util.Set;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.connector.catalog.SupportsRead;
@@ -15,32 +15,32 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
 
 /** The tensors of one or more files or checkpoints, as a table. */
 final class TensorTable implements SupportsRead {
-  private final String name;
-  private final CheckpointFormat format;
+    private final String name;
+    private final CheckpointFormat format;
 
-  TensorTable(String name, CheckpointFormat format) {
-    this.name = name;
-    this.format = format;
-  }
+    TensorTable(String name, CheckpointFormat format) {
+        this.name = name;
+        this.format = format;
+    }
 
-  @Override
-  public String name() {
-    return name;
-  }
+    @Override
+    public String name() {
+        return name;
+    }
 
-  @Override
-  public StructType schema() {
-    return TensorColumns.SCHEMA;
-  }
+    @Override
+    public StructType schema() {
+        return TensorColumns.SCHEMA;
+    }
 
-  @Override
-  public Set<TableCapability> capabilities() {
-    return Set.of(TableCapability.BATCH_READ);
-  }
+    @Override
+    public Set<TableCapability> capabilities() {
+        return Set.of(TableCapability.BATCH_READ);
+    }
 
-  @Override
-  public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
-    SparkSession spark = SparkSession.active();
-    return new TensorScanBuilder(spark, TensorReadConf.parse(options, format), HadoopConfs.of(spark, options));
-  }
+    @Override
+    public ScanBuilder newScanBuilder(CaseInsensitiveStringMap options) {
+        SparkSession spark = SparkSession.active();
+        return new TensorScanBuilder(spark, TensorReadConf.parse(options, format), HadoopConfs.of(spark, options));
+    }
 }

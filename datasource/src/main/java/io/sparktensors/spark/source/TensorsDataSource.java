@@ -8,15 +8,15 @@ import io.sparktensors.checkpoint.CheckpointFormat;
  * option says.
  */
 public class TensorsDataSource extends TensorSource {
-  public static final String SHORT_NAME = "tensors";
+    public static final String SHORT_NAME = "tensors";
 
-  @Override
-  public String shortName() {
-    return SHORT_NAME;
-  }
+    @Override
+    public String shortName() {
+        return SHORT_NAME;
+    }
 
-  @Override
-  protected CheckpointFormat format() {
-    return null;
-  }
+    @Override
+    protected CheckpointFormat format() {
+        return null;
+    }
 }

@@ -1,6 +1,6 @@
 package io.sparktensors.spark.write;
-import io.sparktensors.spark.SerializableConfiguration;
 
+import io.sparktensors.spark.SerializableConfiguration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.connector.write.BatchWrite;
@@ -14,33 +14,33 @@ import org.apache.spark.sql.connector.write.WriterCommitMessage;
  * them, assembles the shards and publishes; nothing is published here. Abort deletes the staging.
  */
 final class CheckpointBatchWrite implements BatchWrite {
-  private final CheckpointWriteJob.PendingWrite pending;
+    private final CheckpointWriteJob.PendingWrite pending;
 
-  CheckpointBatchWrite(CheckpointWriteJob.PendingWrite pending) {
-    this.pending = pending;
-  }
-
-  @Override
-  public DataWriterFactory createBatchWriterFactory(PhysicalWriteInfo info) {
-    return new PartWriterFactory(pending.committer(), new SerializableConfiguration(pending.hadoopConf()));
-  }
-
-  @Override
-  public boolean useCommitCoordinator() {
-    return true; // one attempt per task commits, so a speculative duplicate's part is never used
-  }
-
-  @Override
-  public void commit(WriterCommitMessage[] messages) {
-    List<PartCommitMessage> parts = new ArrayList<>();
-    for (WriterCommitMessage m : messages) {
-      parts.add((PartCommitMessage) m);
+    CheckpointBatchWrite(CheckpointWriteJob.PendingWrite pending) {
+        this.pending = pending;
     }
-    pending.committedParts().set(parts);
-  }
 
-  @Override
-  public void abort(WriterCommitMessage[] messages) {
-    pending.committer().abort(pending.hadoopConf());
-  }
+    @Override
+    public DataWriterFactory createBatchWriterFactory(PhysicalWriteInfo info) {
+        return new PartWriterFactory(pending.committer(), new SerializableConfiguration(pending.hadoopConf()));
+    }
+
+    @Override
+    public boolean useCommitCoordinator() {
+        return true; // one attempt per task commits, so a speculative duplicate's part is never used
+    }
+
+    @Override
+    public void commit(WriterCommitMessage[] messages) {
+        List<PartCommitMessage> parts = new ArrayList<>();
+        for (WriterCommitMessage m : messages) {
+            parts.add((PartCommitMessage) m);
+        }
+        pending.committedParts().set(parts);
+    }
+
+    @Override
+    public void abort(WriterCommitMessage[] messages) {
+        pending.committer().abort(pending.hadoopConf());
+    }
 }

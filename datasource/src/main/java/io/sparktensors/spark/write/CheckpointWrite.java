@@ -1,6 +1,6 @@
 package io.sparktensors.spark.write;
-import io.sparktensors.spark.reshard.ShardAssembly;
 
+import io.sparktensors.spark.reshard.ShardAssembly;
 import org.apache.spark.sql.connector.write.BatchWrite;
 import org.apache.spark.sql.connector.write.Write;
 
@@ -10,19 +10,19 @@ import org.apache.spark.sql.connector.write.Write;
  * streams them into shards in order.
  */
 final class CheckpointWrite implements Write {
-  private final CheckpointWriteJob.PendingWrite pending;
+    private final CheckpointWriteJob.PendingWrite pending;
 
-  CheckpointWrite(CheckpointWriteJob.PendingWrite pending) {
-    this.pending = pending;
-  }
+    CheckpointWrite(CheckpointWriteJob.PendingWrite pending) {
+        this.pending = pending;
+    }
 
-  @Override
-  public String description() {
-    return "safetensors checkpoint " + pending.committer().target();
-  }
+    @Override
+    public String description() {
+        return "safetensors checkpoint " + pending.committer().target();
+    }
 
-  @Override
-  public BatchWrite toBatch() {
-    return new CheckpointBatchWrite(pending);
-  }
+    @Override
+    public BatchWrite toBatch() {
+        return new CheckpointBatchWrite(pending);
+    }
 }

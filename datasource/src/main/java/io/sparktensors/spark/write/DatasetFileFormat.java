@@ -20,40 +20,45 @@ import org.apache.spark.sql.types.StructType;
  * across tasks. The driver hands the parsed options over by job id ({@link DatasetWriteJob#PENDING}).
  */
 public final class DatasetFileFormat extends DatasetFileFormatBase {
-  @Override
-  public OutputWriterFactory prepareWrite(SparkSession spark, Job job,
-      scala.collection.immutable.Map<String, String> options, StructType dataSchema) {
-    String id = ScalaCollections.asJava(options).get(DatasetWriteJob.JOB_ID);
-    DatasetWriteConf conf = id == null ? null : DatasetWriteJob.PENDING.get(id);
-    if (conf == null) {
-      throw TensorErrors.missing("the dataset write's settings", "Write with df.write.format(\"safetensors\")"
-          + ".option(\"layout\", \"dataset\"), not with this class directly");
-    }
-    return new Factory(conf);
-  }
-
-  @Override
-  public String toString() {
-    return "safetensors-dataset";
-  }
-
-  /** Makes one {@link DatasetOutputWriter} per file Spark opens; shipped to the tasks. */
-  static final class Factory extends OutputWriterFactory {
-    private static final long serialVersionUID = 1L;
-    private final DatasetWriteConf conf;
-
-    Factory(DatasetWriteConf conf) {
-      this.conf = conf;
+    @Override
+    public OutputWriterFactory prepareWrite(
+            SparkSession spark,
+            Job job,
+            scala.collection.immutable.Map<String, String> options,
+            StructType dataSchema) {
+        String id = ScalaCollections.asJava(options).get(DatasetWriteJob.JOB_ID);
+        DatasetWriteConf conf = id == null ? null : DatasetWriteJob.PENDING.get(id);
+        if (conf == null) {
+            throw TensorErrors.missing(
+                    "the dataset write's settings",
+                    "Write with df.write.format(\"safetensors\")"
+                            + ".option(\"layout\", \"dataset\"), not with this class directly");
+        }
+        return new Factory(conf);
     }
 
     @Override
-    public String getFileExtension(TaskAttemptContext context) {
-      return ".safetensors";
+    public String toString() {
+        return "safetensors-dataset";
     }
 
-    @Override
-    public OutputWriter newInstance(String path, StructType dataSchema, TaskAttemptContext context) {
-      return new DatasetOutputWriter(path, conf, context.getConfiguration());
+    /** Makes one {@link DatasetOutputWriter} per file Spark opens; shipped to the tasks. */
+    static final class Factory extends OutputWriterFactory {
+        private static final long serialVersionUID = 1L;
+        private final DatasetWriteConf conf;
+
+        Factory(DatasetWriteConf conf) {
+            this.conf = conf;
+        }
+
+        @Override
+        public String getFileExtension(TaskAttemptContext context) {
+            return ".safetensors";
+        }
+
+        @Override
+        public OutputWriter newInstance(String path, StructType dataSchema, TaskAttemptContext context) {
+            return new DatasetOutputWriter(path, conf, context.getConfiguration());
+        }
     }
-  }
 }

@@ -12,11 +12,11 @@ import org.apache.spark.sql.connector.write.WriterCommitMessage;
  */
 record PartCommitMessage(String part, long partLength, List<ChunkRecord> chunks) implements WriterCommitMessage {
 
-  PartCommitMessage {
-    chunks = List.copyOf(chunks);
-  }
+    PartCommitMessage {
+        chunks = List.copyOf(chunks);
+    }
 
-  /** One input row: a tensor, or one chunk of it, and where its bytes went. Null fields are reported later. */
-  record ChunkRecord(String name, String dtype, long[] shape, int chunk, int chunkCount, long offset, long length)
-      implements Serializable {}
+    /** One input row: a tensor, or one chunk of it, and where its bytes went. Null fields are reported later. */
+    record ChunkRecord(String name, String dtype, long[] shape, int chunk, int chunkCount, long offset, long length)
+            implements Serializable {}
 }

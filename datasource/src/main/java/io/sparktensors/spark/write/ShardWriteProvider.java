@@ -19,60 +19,60 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  */
 public final class ShardWriteProvider implements TableProvider {
 
-  @Override
-  public StructType inferSchema(CaseInsensitiveStringMap options) {
-    throw new UnsupportedOperationException("write-only");
-  }
-
-  @Override
-  public boolean supportsExternalMetadata() {
-    return true;
-  }
-
-  @Override
-  public Table getTable(StructType schema, Transform[] partitioning, Map<String, String> properties) {
-    String jobId = properties.get(CheckpointWriteJob.JOB_ID);
-    CheckpointWriteJob.PendingWrite pending = jobId == null ? null : CheckpointWriteJob.PENDING.get(jobId);
-    if (pending == null) {
-      throw new IllegalStateException("No planned safetensors write " + jobId
-          + ": write with df.write.format(\"safetensors\"), not with this class.");
-    }
-    return new ShardWriteTable(schema, pending);
-  }
-
-  /** The staged checkpoint as a write-only table. */
-  static final class ShardWriteTable implements SupportsWrite {
-    private final StructType schema;
-    private final CheckpointWriteJob.PendingWrite pending;
-
-    ShardWriteTable(StructType schema, CheckpointWriteJob.PendingWrite pending) {
-      this.schema = schema;
-      this.pending = pending;
+    @Override
+    public StructType inferSchema(CaseInsensitiveStringMap options) {
+        throw new UnsupportedOperationException("write-only");
     }
 
     @Override
-    public String name() {
-      return "safetensors checkpoint " + pending.committer().target();
+    public boolean supportsExternalMetadata() {
+        return true;
     }
 
     @Override
-    public StructType schema() {
-      return schema;
-    }
-
-    @Override
-    public Set<TableCapability> capabilities() {
-      return Set.of(TableCapability.BATCH_WRITE);
-    }
-
-    @Override
-    public WriteBuilder newWriteBuilder(LogicalWriteInfo info) {
-      return new WriteBuilder() {
-        @Override
-        public Write build() {
-          return new CheckpointWrite(pending);
+    public Table getTable(StructType schema, Transform[] partitioning, Map<String, String> properties) {
+        String jobId = properties.get(CheckpointWriteJob.JOB_ID);
+        CheckpointWriteJob.PendingWrite pending = jobId == null ? null : CheckpointWriteJob.PENDING.get(jobId);
+        if (pending == null) {
+            throw new IllegalStateException("No planned safetensors write " + jobId
+                    + ": write with df.write.format(\"safetensors\"), not with this class.");
         }
-      };
+        return new ShardWriteTable(schema, pending);
     }
-  }
+
+    /** The staged checkpoint as a write-only table. */
+    static final class ShardWriteTable implements SupportsWrite {
+        private final StructType schema;
+        private final CheckpointWriteJob.PendingWrite pending;
+
+        ShardWriteTable(StructType schema, CheckpointWriteJob.PendingWrite pending) {
+            this.schema = schema;
+            this.pending = pending;
+        }
+
+        @Override
+        public String name() {
+            return "safetensors checkpoint " + pending.committer().target();
+        }
+
+        @Override
+        public StructType schema() {
+            return schema;
+        }
+
+        @Override
+        public Set<TableCapability> capabilities() {
+            return Set.of(TableCapability.BATCH_WRITE);
+        }
+
+        @Override
+        public WriteBuilder newWriteBuilder(LogicalWriteInfo info) {
+            return new WriteBuilder() {
+                @Override
+                public Write build() {
+                    return new CheckpointWrite(pending);
+                }
+            };
+        }
+    }
 }

@@ -9,13 +9,13 @@ import org.apache.spark.sql.catalyst.expressions.Expression;
  * implement {@link #withChildren} on a Java list instead. One of two copies (src/main/scala-2.12, -2.13).
  */
 abstract class CatalystExpression extends Expression {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  /** A copy of this expression over other children. */
-  abstract Expression withChildren(List<Expression> children);
+    /** A copy of this expression over other children. */
+    abstract Expression withChildren(List<Expression> children);
 
-  @Override
-  public Expression withNewChildrenInternal(scala.collection.immutable.IndexedSeq<Expression> newChildren) {
-    return withChildren(ScalaCollections.asJava(newChildren));
-  }
+    @Override
+    public Expression withNewChildrenInternal(scala.collection.immutable.IndexedSeq<Expression> newChildren) {
+        return withChildren(ScalaCollections.asJava(newChildren));
+    }
 }

@@ -11,9 +11,11 @@ import org.apache.spark.sql.types.StructType;
  * (src/main/scala-2.12, -2.13).
  */
 abstract class DatasetFileFormatBase implements FileFormat {
-  @Override
-  public scala.Option<StructType> inferSchema(SparkSession spark, scala.collection.immutable.Map<String, String> options,
-      scala.collection.immutable.Seq<FileStatus> files) {
-    return scala.Option.empty();
-  }
+    @Override
+    public scala.Option<StructType> inferSchema(
+            SparkSession spark,
+            scala.collection.immutable.Map<String, String> options,
+            scala.collection.immutable.Seq<FileStatus> files) {
+        return scala.Option.empty();
+    }
 }

@@ -27,85 +27,112 @@ import org.junit.jupiter.params.provider.ValueSource;
  * bytes; the re-shard job and the DataFrame writer turn them into Hugging Face safetensors.
  */
 class DcpSourceTest extends SparkTestBase {
-  @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-  private static Path golden(String folder) throws Exception {
-    return Path.of(DcpSourceTest.class.getResource("/golden/dcp/" + folder).toURI());
-  }
-
-  /** The SHA-256 of every full tensor of a checkpoint, by name, from expected.json. */
-  private static Map<String, String> expected(String checkpoint) throws Exception {
-    JsonNode root = new ObjectMapper().readTree(golden("expected.json").toFile());
-    Map<String, String> out = new TreeMap<>();
-    for (JsonNode t : root.get(checkpoint).get("tensors")) {
-      out.put(t.get("name").asText(), t.get("sha256").asText());
+    private static Path golden(String folder) throws Exception {
+        return Path.of(DcpSourceTest.class.getResource("/golden/dcp/" + folder).toURI());
     }
-    return out;
-  }
 
-  @ParameterizedTest
-  @ValueSource(strings = {"two-ranks", "four-ranks", "one-rank", "strided-ranks"})
-  void dcpAndTensorsSourcesReadEveryFullTensor(String checkpoint) throws Exception {
-    String src = golden(checkpoint).toString();
-    Map<String, String> expected = expected(checkpoint);
-    assertEquals(expected, SparkSessions.tensorHashes(spark.read().format("dcp").load(src)), "dcp source");
-    // Chunks of 16 bytes: the decoder starts mid-tensor and reads rows from both rank files.
-    assertEquals(expected, SparkSessions.tensorHashes(
-        spark.read().format("tensors").option("maxChunkBytes", "16").load(src)), "tensors source, small chunks");
-  }
+    /** The SHA-256 of every full tensor of a checkpoint, by name, from expected.json. */
+    private static Map<String, String> expected(String checkpoint) throws Exception {
+        JsonNode root = new ObjectMapper().readTree(golden("expected.json").toFile());
+        Map<String, String> out = new TreeMap<>();
+        for (JsonNode t : root.get(checkpoint).get("tensors")) {
+            out.put(t.get("name").asText(), t.get("sha256").asText());
+        }
+        return out;
+    }
 
-  @Test
-  void namesDtypesAndShapesAreTheFullTensors() throws Exception {
-    List<Row> rows = spark.read().format("dcp").load(golden("two-ranks").toString()).where("chunk = 0")
-        .select("name", "dtype", "shape").collectAsList();
-    Map<String, String> got = new TreeMap<>();
-    rows.forEach(r -> got.put(r.getString(0), r.getString(1) + r.getList(2)));
-    assertEquals("F16[4, 6]", got.get("model.layers.0.attn.q.weight"));
-    assertEquals("I64[2, 7]", got.get("model.positions"));
-    assertEquals("F32[]", got.get("model.scale"));
-    assertEquals("F32[6, 4]", got.get("optim.state.w.exp_avg"));
-    assertEquals(8, got.size(), "bytes items are skipped");
-  }
+    @ParameterizedTest
+    @ValueSource(strings = {"two-ranks", "four-ranks", "one-rank", "strided-ranks"})
+    void dcpAndTensorsSourcesReadEveryFullTensor(String checkpoint) throws Exception {
+        String src = golden(checkpoint).toString();
+        Map<String, String> expected = expected(checkpoint);
+        assertEquals(
+                expected, SparkSessions.tensorHashes(spark.read().format("dcp").load(src)), "dcp source");
+        // Chunks of 16 bytes: the decoder starts mid-tensor and reads rows from both rank files.
+        assertEquals(
+                expected,
+                SparkSessions.tensorHashes(spark.read()
+                        .format("tensors")
+                        .option("maxChunkBytes", "16")
+                        .load(src)),
+                "tensors source, small chunks");
+    }
 
-  @Test
-  void theMetadataFileItselfReadsAsTheCheckpoint() throws Exception {
-    String metadata = golden("two-ranks").resolve(".metadata").toString();
-    assertEquals(expected("two-ranks"), SparkSessions.tensorHashes(spark.read().format("tensors").load(metadata)));
-  }
+    @Test
+    void namesDtypesAndShapesAreTheFullTensors() throws Exception {
+        List<Row> rows = spark.read()
+                .format("dcp")
+                .load(golden("two-ranks").toString())
+                .where("chunk = 0")
+                .select("name", "dtype", "shape")
+                .collectAsList();
+        Map<String, String> got = new TreeMap<>();
+        rows.forEach(r -> got.put(r.getString(0), r.getString(1) + r.getList(2)));
+        assertEquals("F16[4, 6]", got.get("model.layers.0.attn.q.weight"));
+        assertEquals("I64[2, 7]", got.get("model.positions"));
+        assertEquals("F32[]", got.get("model.scale"));
+        assertEquals("F32[6, 4]", got.get("optim.state.w.exp_avg"));
+        assertEquals(8, got.size(), "bytes items are skipped");
+    }
 
-  @Test
-  void aFolderWithoutMetadataIsNotADcpCheckpoint() throws Exception {
-    Path folder = Files.createDirectories(dir.resolve("ranks-only"));
-    Files.copy(golden("two-ranks").resolve("__0_0.distcp"), folder.resolve("__0_0.distcp"));
-    Exception e = assertThrows(Exception.class,
-        () -> spark.read().format("dcp").load(folder.toString()).count());
-    assertTrue(String.valueOf(e.getMessage()).contains("no checkpoint file of the format dcp"), e.getMessage());
-  }
+    @Test
+    void theMetadataFileItselfReadsAsTheCheckpoint() throws Exception {
+        String metadata = golden("two-ranks").resolve(".metadata").toString();
+        assertEquals(
+                expected("two-ranks"),
+                SparkSessions.tensorHashes(spark.read().format("tensors").load(metadata)));
+    }
 
-  @Test
-  void reshardConvertsTheTwoRankCheckpointToHuggingFaceSafetensors() throws Exception {
-    Path target = dir.resolve("hf");
-    CheckpointReshard.Result r = CheckpointReshard.run(spark, golden("two-ranks").toString(), target.toString(),
-        ReshardOptions.defaults().withMaxShardSize(256));
-    assertEquals(expected("two-ranks"), SparkSessions.tensorHashes(spark.read().format("safetensors")
-        .load(target.toString())));
-    assertEquals(8, r.tensors());
-    assertTrue(r.files().contains("model.safetensors.index.json"), r.files().toString());
-    assertEquals(List.of(), r.copiedFiles(), "rank files and .metadata are not side files");
-    // Strided local shards (transposed, channels_last) convert as well.
-    Path strided = dir.resolve("hf-strided");
-    CheckpointReshard.run(spark, golden("strided-ranks").toString(), strided.toString(),
-        ReshardOptions.defaults().withMaxShardSize(256));
-    assertEquals(expected("strided-ranks"), SparkSessions.tensorHashes(spark.read().format("safetensors")
-        .load(strided.toString())));
-  }
+    @Test
+    void aFolderWithoutMetadataIsNotADcpCheckpoint() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("ranks-only"));
+        Files.copy(golden("two-ranks").resolve("__0_0.distcp"), folder.resolve("__0_0.distcp"));
+        Exception e = assertThrows(
+                Exception.class,
+                () -> spark.read().format("dcp").load(folder.toString()).count());
+        assertTrue(String.valueOf(e.getMessage()).contains("no checkpoint file of the format dcp"), e.getMessage());
+    }
 
-  @Test
-  void theDataFrameWriterConvertsItToo() throws Exception {
-    Path target = dir.resolve("written");
-    spark.read().format("dcp").load(golden("four-ranks").toString()).write().format("safetensors")
-        .save(target.toString());
-    assertEquals(expected("four-ranks"), SparkSessions.tensorHashes(spark.read().format("safetensors")
-        .load(target.toString())));
-  }
+    @Test
+    void reshardConvertsTheTwoRankCheckpointToHuggingFaceSafetensors() throws Exception {
+        Path target = dir.resolve("hf");
+        CheckpointReshard.Result r = CheckpointReshard.run(
+                spark,
+                golden("two-ranks").toString(),
+                target.toString(),
+                ReshardOptions.defaults().withMaxShardSize(256));
+        assertEquals(
+                expected("two-ranks"),
+                SparkSessions.tensorHashes(spark.read().format("safetensors").load(target.toString())));
+        assertEquals(8, r.tensors());
+        assertTrue(r.files().contains("model.safetensors.index.json"), r.files().toString());
+        assertEquals(List.of(), r.copiedFiles(), "rank files and .metadata are not side files");
+        // Strided local shards (transposed, channels_last) convert as well.
+        Path strided = dir.resolve("hf-strided");
+        CheckpointReshard.run(
+                spark,
+                golden("strided-ranks").toString(),
+                strided.toString(),
+                ReshardOptions.defaults().withMaxShardSize(256));
+        assertEquals(
+                expected("strided-ranks"),
+                SparkSessions.tensorHashes(spark.read().format("safetensors").load(strided.toString())));
+    }
+
+    @Test
+    void theDataFrameWriterConvertsItToo() throws Exception {
+        Path target = dir.resolve("written");
+        spark.read()
+                .format("dcp")
+                .load(golden("four-ranks").toString())
+                .write()
+                .format("safetensors")
+                .save(target.toString());
+        assertEquals(
+                expected("four-ranks"),
+                SparkSessions.tensorHashes(spark.read().format("safetensors").load(target.toString())));
+    }
 }

@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,314 +34,421 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class DatasetWriterTest extends SparkTestBase {
-  @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-  private static final StructType ALL_TYPES = new StructType()
-      .add("d", DataTypes.DoubleType, false)
-      .add("f", DataTypes.FloatType, false)
-      .add("l", DataTypes.LongType, false)
-      .add("i", DataTypes.IntegerType, false)
-      .add("s", DataTypes.ShortType, false)
-      .add("b", DataTypes.ByteType, false)
-      .add("z", DataTypes.BooleanType, false)
-      .add("emb", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-      .add("ids", DataTypes.createArrayType(DataTypes.LongType, false), false)
-      .add("img", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.ByteType, false), false), false)
-      .add("raw", DataTypes.BinaryType, false);
+    private static final StructType ALL_TYPES = new StructType()
+            .add("d", DataTypes.DoubleType, false)
+            .add("f", DataTypes.FloatType, false)
+            .add("l", DataTypes.LongType, false)
+            .add("i", DataTypes.IntegerType, false)
+            .add("s", DataTypes.ShortType, false)
+            .add("b", DataTypes.ByteType, false)
+            .add("z", DataTypes.BooleanType, false)
+            .add("emb", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+            .add("ids", DataTypes.createArrayType(DataTypes.LongType, false), false)
+            .add("img", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.ByteType, false), false), false)
+            .add("raw", DataTypes.BinaryType, false);
 
-  private Dataset<Row> allTypes(int n) {
-    List<Row> rows = new ArrayList<>();
-    for (int r = 0; r < n; r++) {
-      rows.add(RowFactory.create(r * 1.5 - 3, (float) (r / 3.0), (long) r << 33, r * 7 - 20, (short) (r - 5),
-          (byte) (r * 3), r % 3 == 0, new float[] {r, -r, r / 7f}, new long[] {r, r + 1},
-          new byte[][] {{(byte) r, 1}, {2, (byte) -r}, {5, 6}}, new byte[] {(byte) r, 0, 0, (byte) (r + 1)}));
+    private Dataset<Row> allTypes(int n) {
+        List<Row> rows = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            rows.add(RowFactory.create(
+                    r * 1.5 - 3,
+                    (float) (r / 3.0),
+                    (long) r << 33,
+                    r * 7 - 20,
+                    (short) (r - 5),
+                    (byte) (r * 3),
+                    r % 3 == 0,
+                    new float[] {r, -r, r / 7f},
+                    new long[] {r, r + 1},
+                    new byte[][] {{(byte) r, 1}, {2, (byte) -r}, {5, 6}},
+                    new byte[] {(byte) r, 0, 0, (byte) (r + 1)}));
+        }
+        return spark.createDataFrame(toJava(rows), ALL_TYPES);
     }
-    return spark.createDataFrame(toJava(rows), ALL_TYPES);
-  }
 
-  private static List<Row> toJava(List<Row> rows) {
-    // Spark takes Java arrays for array columns only as Seq or List: convert.
-    List<Row> out = new ArrayList<>();
-    for (Row r : rows) {
-      Object[] v = new Object[r.length()];
-      for (int i = 0; i < v.length; i++) {
-        v[i] = list(r.get(i));
-      }
-      out.add(RowFactory.create(v));
+    private static List<Row> toJava(List<Row> rows) {
+        // Spark takes Java arrays for array columns only as Seq or List: convert.
+        List<Row> out = new ArrayList<>();
+        for (Row r : rows) {
+            Object[] v = new Object[r.length()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = list(r.get(i));
+            }
+            out.add(RowFactory.create(v));
+        }
+        return out;
     }
-    return out;
-  }
 
-  private static Object list(Object o) {
-    if (o instanceof float[] a) {
-      List<Float> l = new ArrayList<>();
-      for (float x : a) {
-        l.add(x);
-      }
-      return l;
-    } else if (o instanceof long[] a) {
-      return Arrays.stream(a).boxed().collect(Collectors.toList());
-    } else if (o instanceof byte[][] a) {
-      return Arrays.stream(a).map(DatasetWriterTest::bytes).collect(Collectors.toList());
+    private static Object list(Object o) {
+        if (o instanceof float[] a) {
+            List<Float> l = new ArrayList<>();
+            for (float x : a) {
+                l.add(x);
+            }
+            return l;
+        } else if (o instanceof long[] a) {
+            return Arrays.stream(a).boxed().collect(Collectors.toList());
+        } else if (o instanceof byte[][] a) {
+            return Arrays.stream(a).map(DatasetWriterTest::bytes).collect(Collectors.toList());
+        }
+        return o;
     }
-    return o;
-  }
 
-  private static List<Byte> bytes(byte[] a) {
-    List<Byte> l = new ArrayList<>();
-    for (byte x : a) {
-      l.add(x);
+    private static List<Byte> bytes(byte[] a) {
+        List<Byte> l = new ArrayList<>();
+        for (byte x : a) {
+            l.add(x);
+        }
+        return l;
     }
-    return l;
-  }
 
-  private Dataset<Row> readBack(Path p) {
-    return spark.read().format("safetensors").option("layout", "dataset").load(p.toString());
-  }
-
-  private static List<Path> files(Path root) throws Exception {
-    try (Stream<Path> s = Files.walk(root)) {
-      return s.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted().collect(Collectors.toList());
+    private Dataset<Row> readBack(Path p) {
+        return spark.read().format("safetensors").option("layout", "dataset").load(p.toString());
     }
-  }
 
-  static SafetensorsHeader header(Path p) throws Exception {
-    return HeaderReader.read(new LocalInputFile(p, Files.size(p)), 100_000_000L).header();
-  }
-
-  private static List<String> sorted(Dataset<Row> df) {
-    return df.collectAsList().stream().map(DatasetWriterTest::show).sorted().collect(Collectors.toList());
-  }
-
-  private static String show(Row r) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < r.length(); i++) {
-      Object v = r.get(i);
-      sb.append(v instanceof byte[] b ? Arrays.toString(b) : String.valueOf(v)).append('|');
+    private static List<Path> files(Path root) throws Exception {
+        try (Stream<Path> s = Files.walk(root)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
+                    .sorted()
+                    .collect(Collectors.toList());
+        }
     }
-    return sb.toString();
-  }
 
-  @Test
-  void everyColumnTypeRoundTripsExactly() throws Exception {
-    Dataset<Row> df = allTypes(50).repartition(3);
-    Path out = dir.resolve("all");
-    df.write().format("safetensors").option("layout", "dataset").option("shape.raw", "2,2")
-        .option("dtype.raw", "I8").save(out.toString());
-    assertTrue(Files.exists(out.resolve("_SUCCESS")));
-    Dataset<Row> back = readBack(out);
-    assertEquals(ALL_TYPES, back.schema());
-    assertEquals(sorted(df), sorted(back));
-    List<Path> files = files(out);
-    assertFalse(files.isEmpty());
-    SafetensorsHeader h = header(files.get(0));
-    Map<String, TensorEntry> byName = byName(h);
-    long rows = Long.parseLong(h.metadata().get("spark.rows"));
-    assertEquals(DType.F64, byName.get("d").dtype());
-    assertArrayEquals(new long[] {rows}, byName.get("d").shape());
-    assertEquals(DType.BOOL, byName.get("z").dtype());
-    assertArrayEquals(new long[] {rows, 3}, byName.get("emb").shape());
-    assertEquals(DType.F32, byName.get("emb").dtype());
-    assertArrayEquals(new long[] {rows, 3, 2}, byName.get("img").shape());
-    assertEquals(DType.I8, byName.get("img").dtype());
-    assertArrayEquals(new long[] {rows, 2, 2}, byName.get("raw").shape());
-    assertEquals("dataset", h.metadata().get("spark.layout"));
-    assertTrue(files.get(0).getFileName().toString().matches("part-\\d{5}-.*-c000\\.safetensors"),
-        files.get(0).toString());
-  }
-
-  private static Map<String, TensorEntry> byName(SafetensorsHeader h) {
-    Map<String, TensorEntry> m = new HashMap<>();
-    h.tensors().forEach(t -> m.put(t.name(), t));
-    return m;
-  }
-
-  @Test
-  void rowsPerFileSplitsFilesAndReadsSplitRows() throws Exception {
-    Path out = dir.resolve("split");
-    Dataset<Row> df = allTypes(25).coalesce(1);
-    df.write().format("safetensors").option("layout", "dataset").option("rowsPerFile", "10")
-        .option("shape.raw", "4").save(out.toString());
-    List<Path> files = files(out);
-    assertEquals(3, files.size(), files.toString());
-    List<Long> rows = new ArrayList<>();
-    for (Path p : files) {
-      rows.add(Long.parseLong(header(p).metadata().get("spark.rows")));
+    static SafetensorsHeader header(Path p) throws Exception {
+        return HeaderReader.read(new LocalInputFile(p, Files.size(p)), 100_000_000L)
+                .header();
     }
-    assertEquals(List.of(10L, 10L, 5L), rows);
-    Dataset<Row> back = spark.read().format("safetensors").option("layout", "dataset")
-        .option("maxPartitionBytes", "200").load(out.toString());
-    assertTrue(back.rdd().getNumPartitions() > 3, "a file's rows are read by several tasks");
-    assertEquals(sorted(df.select("d", "raw", "img")), sorted(back.select("d", "raw", "img")));
-  }
 
-  @Test
-  void raggedArraysAreRefusedOrPadded() throws Exception {
-    StructType schema = new StructType().add("id", DataTypes.IntegerType, false)
-        .add("tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
-    Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create(1, List.of(1, 2, 3)),
-        RowFactory.create(2, List.of(4)), RowFactory.create(3, List.of(5, 6))), schema).coalesce(1);
-    Exception e = assertThrows(Exception.class, () -> df.write().format("safetensors").option("layout", "dataset")
-        .save(dir.resolve("ragged").toString()));
-    String m = messages(e);
-    assertTrue(m.contains("column 'tokens' is ragged: row 1 of input partition 0 has lengths [1] where earlier rows have [3]"), m);
-    Path out = dir.resolve("padded");
-    df.write().format("safetensors").option("layout", "dataset").option("ragged", "pad").save(out.toString());
-    SafetensorsHeader h = header(files(out).get(0));
-    Map<String, TensorEntry> byName = byName(h);
-    assertArrayEquals(new long[] {3, 3}, byName.get("tokens").shape());
-    assertEquals(DType.I64, byName.get("tokens.lengths").dtype());
-    assertEquals(sorted(df), sorted(readBack(out)));
-  }
-
-  @Test
-  void nullsAreRefusedNamingColumnAndRow() {
-    StructType schema = new StructType().add("x", DataTypes.DoubleType, true)
-        .add("v", DataTypes.createArrayType(DataTypes.DoubleType, true), true);
-    Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create(1.0, List.of(1.0)),
-        RowFactory.create(null, List.of(2.0))), schema).coalesce(1);
-    Exception e = assertThrows(Exception.class, () -> df.write().format("safetensors").option("layout", "dataset")
-        .save(dir.resolve("n1").toString()));
-    assertTrue(messages(e).contains("column 'x' holds a null in row 1 of input partition 0"), messages(e));
-    Dataset<Row> df2 = spark.createDataFrame(List.of(RowFactory.create(1.0, Arrays.asList(1.0, null))), schema);
-    Exception e2 = assertThrows(Exception.class, () -> df2.write().format("safetensors").option("layout", "dataset")
-        .save(dir.resolve("n2").toString()));
-    assertTrue(messages(e2).contains("column 'v' holds a null in row 0"), messages(e2));
-  }
-
-  @Test
-  void dtypeOverrideRoundsToBf16() throws Exception {
-    StructType schema = new StructType().add("emb", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
-        .add("y", DataTypes.FloatType, false);
-    double[] values = {1.0, 1.00390625 + 1e-9, Math.PI, -65504.123, 1e-40};
-    List<Double> boxed = Arrays.stream(values).boxed().collect(Collectors.toList());
-    Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create(boxed, (float) Math.E)), schema).coalesce(1);
-    Path out = dir.resolve("bf16");
-    df.write().format("safetensors").option("layout", "dataset").option("dtype.emb", "BF16")
-        .option("dtype.y", "f16").save(out.toString());
-    Path file = files(out).get(0);
-    SafetensorsHeader h = header(file);
-    TensorEntry emb = byName(h).get("emb");
-    assertEquals(DType.BF16, emb.dtype());
-    assertEquals(DType.F16, byName(h).get("y").dtype());
-    byte[] all = Files.readAllBytes(file);
-    ByteBuffer stored = ByteBuffer.wrap(all, (int) (h.dataStart() + emb.begin()), (int) emb.byteLength());
-    ByteBuffer src = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
-    for (double v : values) {
-      src.putDouble(v);
+    private static List<String> sorted(Dataset<Row> df) {
+        return df.collectAsList().stream().map(DatasetWriterTest::show).sorted().collect(Collectors.toList());
     }
-    src.flip();
-    ByteBuffer expected = ByteBuffer.allocate(values.length * 2);
-    FloatConversion.convert(DType.F64, DType.BF16, src, expected);
-    expected.flip();
-    assertEquals(expected, stored.slice(), "the writer's rounding");
-    Row back = readBack(out).collectAsList().get(0);
-    List<Double> read = back.getList(0);
-    for (int i = 0; i < values.length; i++) {
-      float bf = Float.intBitsToFloat((expected.getShort(i * 2) & 0xffff) << 16);
-      assertEquals((double) bf, read.get(i));
+
+    private static String show(Row r) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < r.length(); i++) {
+            Object v = r.get(i);
+            sb.append(v instanceof byte[] b ? Arrays.toString(b) : String.valueOf(v))
+                    .append('|');
+        }
+        return sb.toString();
     }
-  }
 
-  @Test
-  void partitionByWritesFoldersAndReadsThemBack() throws Exception {
-    StructType schema = new StructType().add("split", DataTypes.StringType, false)
-        .add("day", DataTypes.IntegerType, false).add("x", DataTypes.FloatType, false);
-    List<Row> rows = new ArrayList<>();
-    for (int i = 0; i < 30; i++) {
-      rows.add(RowFactory.create(i % 3 == 0 ? "test" : "train a/b", i % 2, (float) i));
+    @Test
+    void everyColumnTypeRoundTripsExactly() throws Exception {
+        Dataset<Row> df = allTypes(50).repartition(3);
+        Path out = dir.resolve("all");
+        df.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("shape.raw", "2,2")
+                .option("dtype.raw", "I8")
+                .save(out.toString());
+        assertTrue(Files.exists(out.resolve("_SUCCESS")));
+        Dataset<Row> back = readBack(out);
+        assertEquals(ALL_TYPES, back.schema());
+        assertEquals(sorted(df), sorted(back));
+        List<Path> files = files(out);
+        assertFalse(files.isEmpty());
+        SafetensorsHeader h = header(files.get(0));
+        Map<String, TensorEntry> byName = byName(h);
+        long rows = Long.parseLong(h.metadata().get("spark.rows"));
+        assertEquals(DType.F64, byName.get("d").dtype());
+        assertArrayEquals(new long[] {rows}, byName.get("d").shape());
+        assertEquals(DType.BOOL, byName.get("z").dtype());
+        assertArrayEquals(new long[] {rows, 3}, byName.get("emb").shape());
+        assertEquals(DType.F32, byName.get("emb").dtype());
+        assertArrayEquals(new long[] {rows, 3, 2}, byName.get("img").shape());
+        assertEquals(DType.I8, byName.get("img").dtype());
+        assertArrayEquals(new long[] {rows, 2, 2}, byName.get("raw").shape());
+        assertEquals("dataset", h.metadata().get("spark.layout"));
+        assertTrue(
+                files.get(0).getFileName().toString().matches("part-\\d{5}-.*-c000\\.safetensors"),
+                files.get(0).toString());
     }
-    Dataset<Row> df = spark.createDataFrame(rows, schema);
-    Path out = dir.resolve("parts");
-    df.write().format("safetensors").option("layout", "dataset").partitionBy("split", "day").save(out.toString());
-    assertTrue(Files.isDirectory(out.resolve("split=test").resolve("day=0")));
-    assertTrue(Files.isDirectory(out.resolve("split=train a%2Fb").resolve("day=1")), Files.list(out).toList().toString());
-    Dataset<Row> back = readBack(out);
-    assertEquals(List.of("x", "split", "day"), Arrays.asList(back.schema().fieldNames()));
-    assertEquals(sorted(df.select("x", "split", "day")), sorted(back));
-    assertEquals(10, back.where("split = 'test'").count());
-  }
 
-  @Test
-  void aFailedJobLeavesNoVisibleOutput() throws Exception {
-    Path out = dir.resolve("failed");
-    Map<String, String> options = new HashMap<>(FaultyFileSystem.settings());
-    options.put(FaultyFileSystem.FAIL_AFTER_BYTES, "100");
-    options.put(FaultyFileSystem.FAIL_EVERY_ATTEMPT, "true");
-    assertThrows(Exception.class, () -> allTypes(40).repartition(2).write().format("safetensors")
-        .option("layout", "dataset").option("shape.raw", "4").options(options).save(FaultyFileSystem.path(out)));
-    assertTrue(!Files.exists(out) || files(out).isEmpty(), "no data file published");
-    assertFalse(Files.exists(out.resolve("_SUCCESS")));
-  }
-
-  @Test
-  void kvRoundTripsWithAnIndex() throws Exception {
-    StructType schema = new StructType().add("id", DataTypes.StringType, false)
-        .add("emb", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-        .add("label", DataTypes.LongType, false);
-    List<Row> rows = new ArrayList<>();
-    for (int i = 0; i < 40; i++) {
-      List<Float> emb = new ArrayList<>();
-      for (int j = 0; j < 1 + i % 5; j++) {
-        emb.add(i + j / 10f);
-      }
-      rows.add(RowFactory.create("doc" + i, emb, (long) i * 11));
+    private static Map<String, TensorEntry> byName(SafetensorsHeader h) {
+        Map<String, TensorEntry> m = new HashMap<>();
+        h.tensors().forEach(t -> m.put(t.name(), t));
+        return m;
     }
-    Dataset<Row> df = spark.createDataFrame(rows, schema).repartition(2);
-    Path out = dir.resolve("kv");
-    df.write().format("safetensors").option("layout", "kv").option("keyColumn", "id").option("maxShardSize", "300")
-        .save(out.toString());
-    String index = Files.readString(out.resolve("model.safetensors.index.json"));
-    assertTrue(index.contains("\"doc7/emb\": \"model-0000"), index);
-    assertTrue(index.contains("\"doc7/label\""), index);
-    Dataset<Row> back = spark.read().format("safetensors").option("layout", "kv").load(out.toString());
-    assertEquals(schema, back.schema());
-    assertEquals(sorted(df), sorted(back));
-    assertEquals(List.of("doc3"), back.where("label = 33").select("id").as(org.apache.spark.sql.Encoders.STRING())
-        .collectAsList());
-  }
 
-  @Test
-  void kvWithOneColumnNamesTensorsByKeyAndReadsIntegerKeys() throws Exception {
-    StructType schema = new StructType().add("id", DataTypes.IntegerType, false)
-        .add("v", DataTypes.createArrayType(DataTypes.DoubleType, false), false);
-    Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create(7, List.of(1.0, 2.0)),
-        RowFactory.create(-3, List.of(0.5))), schema);
-    Path out = dir.resolve("kv1");
-    df.write().format("safetensors").option("layout", "kv").option("keyColumn", "id").option("dtype.v", "F32")
-        .save(out.toString());
-    SafetensorsHeader h = header(out.resolve("model.safetensors"));
-    assertEquals(List.of("-3", "7"), h.tensors().stream().map(TensorEntry::name).sorted().collect(Collectors.toList()));
-    assertEquals(DType.F32, h.tensors().get(0).dtype());
-    Dataset<Row> back = spark.read().format("safetensors").option("layout", "kv").load(out.toString());
-    assertEquals(sorted(df), sorted(back));
-  }
-
-  @Test
-  void appendAddsPartFiles() throws Exception {
-    Path out = dir.resolve("append");
-    Dataset<Row> df = allTypes(4).coalesce(1);
-    df.write().format("safetensors").option("layout", "dataset").option("shape.raw", "4").save(out.toString());
-    df.write().format("safetensors").option("layout", "dataset").option("shape.raw", "4").mode("append")
-        .save(out.toString());
-    assertEquals(2, files(out).size());
-    assertEquals(8, readBack(out).count());
-  }
-
-  @Test
-  void unsupportedColumnsAreRefusedBeforeAnyJob() {
-    StructType schema = new StructType().add("name", DataTypes.StringType, false);
-    Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create("a")), schema);
-    Exception e = assertThrows(IllegalArgumentException.class, () -> df.write().format("safetensors")
-        .option("layout", "dataset").save(dir.resolve("x").toString()));
-    assertTrue(e.getMessage().startsWith("Cannot write the dataset: column 'name' has the type string"), e.getMessage());
-  }
-
-  static String messages(Throwable e) {
-    StringBuilder sb = new StringBuilder();
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      sb.append(t.getMessage()).append(" | ");
+    @Test
+    void rowsPerFileSplitsFilesAndReadsSplitRows() throws Exception {
+        Path out = dir.resolve("split");
+        Dataset<Row> df = allTypes(25).coalesce(1);
+        df.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("rowsPerFile", "10")
+                .option("shape.raw", "4")
+                .save(out.toString());
+        List<Path> files = files(out);
+        assertEquals(3, files.size(), files.toString());
+        List<Long> rows = new ArrayList<>();
+        for (Path p : files) {
+            rows.add(Long.parseLong(header(p).metadata().get("spark.rows")));
+        }
+        assertEquals(List.of(10L, 10L, 5L), rows);
+        Dataset<Row> back = spark.read()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("maxPartitionBytes", "200")
+                .load(out.toString());
+        assertTrue(back.rdd().getNumPartitions() > 3, "a file's rows are read by several tasks");
+        assertEquals(sorted(df.select("d", "raw", "img")), sorted(back.select("d", "raw", "img")));
     }
-    return sb.toString();
-  }
+
+    @Test
+    void raggedArraysAreRefusedOrPadded() throws Exception {
+        StructType schema = new StructType()
+                .add("id", DataTypes.IntegerType, false)
+                .add("tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
+        Dataset<Row> df = spark.createDataFrame(
+                        List.of(
+                                RowFactory.create(1, List.of(1, 2, 3)),
+                                RowFactory.create(2, List.of(4)),
+                                RowFactory.create(3, List.of(5, 6))),
+                        schema)
+                .coalesce(1);
+        Exception e = assertThrows(
+                Exception.class,
+                () -> df.write()
+                        .format("safetensors")
+                        .option("layout", "dataset")
+                        .save(dir.resolve("ragged").toString()));
+        String m = messages(e);
+        assertTrue(
+                m.contains(
+                        "column 'tokens' is ragged: row 1 of input partition 0 has lengths [1] where earlier rows have [3]"),
+                m);
+        Path out = dir.resolve("padded");
+        df.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("ragged", "pad")
+                .save(out.toString());
+        SafetensorsHeader h = header(files(out).get(0));
+        Map<String, TensorEntry> byName = byName(h);
+        assertArrayEquals(new long[] {3, 3}, byName.get("tokens").shape());
+        assertEquals(DType.I64, byName.get("tokens.lengths").dtype());
+        assertEquals(sorted(df), sorted(readBack(out)));
+    }
+
+    @Test
+    void nullsAreRefusedNamingColumnAndRow() {
+        StructType schema = new StructType()
+                .add("x", DataTypes.DoubleType, true)
+                .add("v", DataTypes.createArrayType(DataTypes.DoubleType, true), true);
+        Dataset<Row> df = spark.createDataFrame(
+                        List.of(RowFactory.create(1.0, List.of(1.0)), RowFactory.create(null, List.of(2.0))), schema)
+                .coalesce(1);
+        Exception e = assertThrows(
+                Exception.class,
+                () -> df.write()
+                        .format("safetensors")
+                        .option("layout", "dataset")
+                        .save(dir.resolve("n1").toString()));
+        assertTrue(messages(e).contains("column 'x' holds a null in row 1 of input partition 0"), messages(e));
+        Dataset<Row> df2 = spark.createDataFrame(List.of(RowFactory.create(1.0, Arrays.asList(1.0, null))), schema);
+        Exception e2 = assertThrows(
+                Exception.class,
+                () -> df2.write()
+                        .format("safetensors")
+                        .option("layout", "dataset")
+                        .save(dir.resolve("n2").toString()));
+        assertTrue(messages(e2).contains("column 'v' holds a null in row 0"), messages(e2));
+    }
+
+    @Test
+    void dtypeOverrideRoundsToBf16() throws Exception {
+        StructType schema = new StructType()
+                .add("emb", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
+                .add("y", DataTypes.FloatType, false);
+        double[] values = {1.0, 1.00390625 + 1e-9, Math.PI, -65504.123, 1e-40};
+        List<Double> boxed = Arrays.stream(values).boxed().collect(Collectors.toList());
+        Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create(boxed, (float) Math.E)), schema)
+                .coalesce(1);
+        Path out = dir.resolve("bf16");
+        df.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("dtype.emb", "BF16")
+                .option("dtype.y", "f16")
+                .save(out.toString());
+        Path file = files(out).get(0);
+        SafetensorsHeader h = header(file);
+        TensorEntry emb = byName(h).get("emb");
+        assertEquals(DType.BF16, emb.dtype());
+        assertEquals(DType.F16, byName(h).get("y").dtype());
+        byte[] all = Files.readAllBytes(file);
+        ByteBuffer stored = ByteBuffer.wrap(all, (int) (h.dataStart() + emb.begin()), (int) emb.byteLength());
+        ByteBuffer src = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (double v : values) {
+            src.putDouble(v);
+        }
+        src.flip();
+        ByteBuffer expected = ByteBuffer.allocate(values.length * 2);
+        FloatConversion.convert(DType.F64, DType.BF16, src, expected);
+        expected.flip();
+        assertEquals(expected, stored.slice(), "the writer's rounding");
+        Row back = readBack(out).collectAsList().get(0);
+        List<Double> read = back.getList(0);
+        for (int i = 0; i < values.length; i++) {
+            float bf = Float.intBitsToFloat((expected.getShort(i * 2) & 0xffff) << 16);
+            assertEquals((double) bf, read.get(i));
+        }
+    }
+
+    @Test
+    void partitionByWritesFoldersAndReadsThemBack() throws Exception {
+        StructType schema = new StructType()
+                .add("split", DataTypes.StringType, false)
+                .add("day", DataTypes.IntegerType, false)
+                .add("x", DataTypes.FloatType, false);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            rows.add(RowFactory.create(i % 3 == 0 ? "test" : "train a/b", i % 2, (float) i));
+        }
+        Dataset<Row> df = spark.createDataFrame(rows, schema);
+        Path out = dir.resolve("parts");
+        df.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .partitionBy("split", "day")
+                .save(out.toString());
+        assertTrue(Files.isDirectory(out.resolve("split=test").resolve("day=0")));
+        assertTrue(
+                Files.isDirectory(out.resolve("split=train a%2Fb").resolve("day=1")),
+                Files.list(out).toList().toString());
+        Dataset<Row> back = readBack(out);
+        assertEquals(List.of("x", "split", "day"), Arrays.asList(back.schema().fieldNames()));
+        assertEquals(sorted(df.select("x", "split", "day")), sorted(back));
+        assertEquals(10, back.where("split = 'test'").count());
+    }
+
+    @Test
+    void aFailedJobLeavesNoVisibleOutput() throws Exception {
+        Path out = dir.resolve("failed");
+        Map<String, String> options = new HashMap<>(FaultyFileSystem.settings());
+        options.put(FaultyFileSystem.FAIL_AFTER_BYTES, "100");
+        options.put(FaultyFileSystem.FAIL_EVERY_ATTEMPT, "true");
+        assertThrows(
+                Exception.class,
+                () -> allTypes(40)
+                        .repartition(2)
+                        .write()
+                        .format("safetensors")
+                        .option("layout", "dataset")
+                        .option("shape.raw", "4")
+                        .options(options)
+                        .save(FaultyFileSystem.path(out)));
+        assertTrue(!Files.exists(out) || files(out).isEmpty(), "no data file published");
+        assertFalse(Files.exists(out.resolve("_SUCCESS")));
+    }
+
+    @Test
+    void kvRoundTripsWithAnIndex() throws Exception {
+        StructType schema = new StructType()
+                .add("id", DataTypes.StringType, false)
+                .add("emb", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+                .add("label", DataTypes.LongType, false);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            List<Float> emb = new ArrayList<>();
+            for (int j = 0; j < 1 + i % 5; j++) {
+                emb.add(i + j / 10f);
+            }
+            rows.add(RowFactory.create("doc" + i, emb, (long) i * 11));
+        }
+        Dataset<Row> df = spark.createDataFrame(rows, schema).repartition(2);
+        Path out = dir.resolve("kv");
+        df.write()
+                .format("safetensors")
+                .option("layout", "kv")
+                .option("keyColumn", "id")
+                .option("maxShardSize", "300")
+                .save(out.toString());
+        String index = Files.readString(out.resolve("model.safetensors.index.json"));
+        assertTrue(index.contains("\"doc7/emb\": \"model-0000"), index);
+        assertTrue(index.contains("\"doc7/label\""), index);
+        Dataset<Row> back =
+                spark.read().format("safetensors").option("layout", "kv").load(out.toString());
+        assertEquals(schema, back.schema());
+        assertEquals(sorted(df), sorted(back));
+        assertEquals(
+                List.of("doc3"),
+                back.where("label = 33")
+                        .select("id")
+                        .as(org.apache.spark.sql.Encoders.STRING())
+                        .collectAsList());
+    }
+
+    @Test
+    void kvWithOneColumnNamesTensorsByKeyAndReadsIntegerKeys() throws Exception {
+        StructType schema = new StructType()
+                .add("id", DataTypes.IntegerType, false)
+                .add("v", DataTypes.createArrayType(DataTypes.DoubleType, false), false);
+        Dataset<Row> df = spark.createDataFrame(
+                List.of(RowFactory.create(7, List.of(1.0, 2.0)), RowFactory.create(-3, List.of(0.5))), schema);
+        Path out = dir.resolve("kv1");
+        df.write()
+                .format("safetensors")
+                .option("layout", "kv")
+                .option("keyColumn", "id")
+                .option("dtype.v", "F32")
+                .save(out.toString());
+        SafetensorsHeader h = header(out.resolve("model.safetensors"));
+        assertEquals(
+                List.of("-3", "7"),
+                h.tensors().stream().map(TensorEntry::name).sorted().collect(Collectors.toList()));
+        assertEquals(DType.F32, h.tensors().get(0).dtype());
+        Dataset<Row> back =
+                spark.read().format("safetensors").option("layout", "kv").load(out.toString());
+        assertEquals(sorted(df), sorted(back));
+    }
+
+    @Test
+    void appendAddsPartFiles() throws Exception {
+        Path out = dir.resolve("append");
+        Dataset<Row> df = allTypes(4).coalesce(1);
+        df.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("shape.raw", "4")
+                .save(out.toString());
+        df.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("shape.raw", "4")
+                .mode("append")
+                .save(out.toString());
+        assertEquals(2, files(out).size());
+        assertEquals(8, readBack(out).count());
+    }
+
+    @Test
+    void unsupportedColumnsAreRefusedBeforeAnyJob() {
+        StructType schema = new StructType().add("name", DataTypes.StringType, false);
+        Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create("a")), schema);
+        Exception e = assertThrows(
+                IllegalArgumentException.class,
+                () -> df.write()
+                        .format("safetensors")
+                        .option("layout", "dataset")
+                        .save(dir.resolve("x").toString()));
+        assertTrue(
+                e.getMessage().startsWith("Cannot write the dataset: column 'name' has the type string"),
+                e.getMessage());
+    }
+
+    static String messages(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            sb.append(t.getMessage()).append(" | ");
+        }
+        return sb.toString();
+    }
 }

@@ -8,18 +8,22 @@ import org.apache.spark.sql.SparkSession;
 
 /** {@code spark-tensors bench-functions}: tensor_stats throughput per core. */
 final class BenchFunctionsCommand extends Command {
-  BenchFunctionsCommand() {
-    super("bench-functions", List.of(), "tensor_stats GB/s per core on BF16 and F32, alone and through Spark SQL",
-        List.of(Flag.value("--mb", "N", "256", "MiB of values per dtype"),
-            Flag.value("--dir", "DIR", "target/bench-functions", "where to write the test files")));
-  }
-
-  @Override
-  public int run(Args args, PrintStream out) throws Exception {
-    int mb = args.get("--mb", Integer::parseInt);
-    try (SparkSession spark = session(name())) {
-      FunctionsBenchmark.run(spark, mb, Paths.get(args.get("--dir")), out);
+    BenchFunctionsCommand() {
+        super(
+                "bench-functions",
+                List.of(),
+                "tensor_stats GB/s per core on BF16 and F32, alone and through Spark SQL",
+                List.of(
+                        Flag.value("--mb", "N", "256", "MiB of values per dtype"),
+                        Flag.value("--dir", "DIR", "target/bench-functions", "where to write the test files")));
     }
-    return 0;
-  }
+
+    @Override
+    public int run(Args args, PrintStream out) throws Exception {
+        int mb = args.get("--mb", Integer::parseInt);
+        try (SparkSession spark = session(name())) {
+            FunctionsBenchmark.run(spark, mb, Paths.get(args.get("--dir")), out);
+        }
+        return 0;
+    }
 }

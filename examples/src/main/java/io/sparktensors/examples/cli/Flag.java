@@ -12,43 +12,43 @@ package io.sparktensors.examples.cli;
  */
 public record Flag(String name, String value, String defaultValue, String help, boolean repeatable) {
 
-  public Flag {
-    if (!name.startsWith("--")) {
-      throw new IllegalArgumentException("a flag starts with --: " + name);
+    public Flag {
+        if (!name.startsWith("--")) {
+            throw new IllegalArgumentException("a flag starts with --: " + name);
+        }
     }
-  }
 
-  /** A switch: present or not. */
-  public static Flag bool(String name, String help) {
-    return new Flag(name, null, null, help, false);
-  }
+    /** A switch: present or not. */
+    public static Flag bool(String name, String help) {
+        return new Flag(name, null, null, help, false);
+    }
 
-  /** A flag with one value, or {@code defaultValue} (may be null) when absent. */
-  public static Flag value(String name, String value, String defaultValue, String help) {
-    return new Flag(name, value, defaultValue, help, false);
-  }
+    /** A flag with one value, or {@code defaultValue} (may be null) when absent. */
+    public static Flag value(String name, String value, String defaultValue, String help) {
+        return new Flag(name, value, defaultValue, help, false);
+    }
 
-  /** A flag that may be given any number of times. */
-  public static Flag repeated(String name, String value, String help) {
-    return new Flag(name, value, null, help, true);
-  }
+    /** A flag that may be given any number of times. */
+    public static Flag repeated(String name, String value, String help) {
+        return new Flag(name, value, null, help, true);
+    }
 
-  public boolean isSwitch() {
-    return value == null;
-  }
+    public boolean isSwitch() {
+        return value == null;
+    }
 
-  /** How the synopsis shows it: {@code [--json]}, {@code [--format F]}, {@code [--option KEY=VALUE]...}. */
-  public String synopsis() {
-    return "[" + usage() + "]" + (repeatable ? "..." : "");
-  }
+    /** How the synopsis shows it: {@code [--json]}, {@code [--format F]}, {@code [--option KEY=VALUE]...}. */
+    public String synopsis() {
+        return "[" + usage() + "]" + (repeatable ? "..." : "");
+    }
 
-  /** {@code --name VALUE}, or {@code --name} for a switch. */
-  public String usage() {
-    return isSwitch() ? name : name + " " + value;
-  }
+    /** {@code --name VALUE}, or {@code --name} for a switch. */
+    public String usage() {
+        return isSwitch() ? name : name + " " + value;
+    }
 
-  /** The help line with the default, if any. */
-  public String helpWithDefault() {
-    return defaultValue == null ? help : help + " (default " + defaultValue + ")";
-  }
+    /** The help line with the default, if any. */
+    public String helpWithDefault() {
+        return defaultValue == null ? help : help + " (default " + defaultValue + ")";
+    }
 }

@@ -8,24 +8,27 @@ import org.apache.spark.sql.SparkSession;
 
 /** {@code spark-tensors report PATH}: one HTML page about a checkpoint. */
 final class ReportCommand extends Command {
-  ReportCommand() {
-    super("report", List.of("PATH"),
-        "one HTML page: parameters by layer and dtype, norms across depth, NaN/Inf findings, value histograms",
-        List.of(Flag.value("--out", "FILE", "report.html", "where to write the page"),
-            Flag.repeated("--histogram", "NAME", "also draw the value histogram of this tensor"),
-            readOption()));
-  }
-
-  @Override
-  public int run(Args args, PrintStream out) throws Exception {
-    String output = args.get("--out");
-    var options = args.keyValues("--option");
-    try (SparkSession spark = session(name())) {
-      try (Progress progress = Progress.start(spark, List.of(args.positional(0)), System.err)) {
-        Report.write(spark, args.positional(0), Paths.get(output), args.all("--histogram"), options);
-      }
-      out.println("wrote " + output);
+    ReportCommand() {
+        super(
+                "report",
+                List.of("PATH"),
+                "one HTML page: parameters by layer and dtype, norms across depth, NaN/Inf findings, value histograms",
+                List.of(
+                        Flag.value("--out", "FILE", "report.html", "where to write the page"),
+                        Flag.repeated("--histogram", "NAME", "also draw the value histogram of this tensor"),
+                        readOption()));
     }
-    return 0;
-  }
+
+    @Override
+    public int run(Args args, PrintStream out) throws Exception {
+        String output = args.get("--out");
+        var options = args.keyValues("--option");
+        try (SparkSession spark = session(name())) {
+            try (Progress progress = Progress.start(spark, List.of(args.positional(0)), System.err)) {
+                Report.write(spark, args.positional(0), Paths.get(output), args.all("--histogram"), options);
+            }
+            out.println("wrote " + output);
+        }
+        return 0;
+    }
 }

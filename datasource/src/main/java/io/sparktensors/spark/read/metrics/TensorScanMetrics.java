@@ -10,123 +10,130 @@ import org.apache.spark.sql.connector.metric.CustomTaskMetric;
  * each is public with a no-argument constructor.
  */
 public final class TensorScanMetrics {
-  public static final String TENSOR_BYTES = "tensorBytesRead";
-  public static final String CHUNKS = "chunksRead";
-  public static final String FILES_OPENED = "filesOpened";
-  public static final String HEADER_BYTES = "headerBytesRead";
-  public static final String HEADER_READS = "headerReads";
-  public static final String FILES_PLANNED = "filesPlanned";
-  public static final String TENSORS_PLANNED = "tensorsPlanned";
+    public static final String TENSOR_BYTES = "tensorBytesRead";
+    public static final String CHUNKS = "chunksRead";
+    public static final String FILES_OPENED = "filesOpened";
+    public static final String HEADER_BYTES = "headerBytesRead";
+    public static final String HEADER_READS = "headerReads";
+    public static final String FILES_PLANNED = "filesPlanned";
+    public static final String TENSORS_PLANNED = "tensorsPlanned";
 
-  private TensorScanMetrics() {}
+    private TensorScanMetrics() {}
 
-  public static CustomMetric[] all() {
-    return new CustomMetric[] {new TensorBytes(), new Chunks(), new FilesOpened(), new HeaderBytes(),
-        new HeaderReads(), new FilesPlanned(), new TensorsPlanned()};
-  }
-
-  public static CustomTaskMetric value(String name, long value) {
-    return new CustomTaskMetric() {
-      @Override
-      public String name() {
-        return name;
-      }
-
-      @Override
-      public long value() {
-        return value;
-      }
-    };
-  }
-
-  /** Tensor data bytes read by executors. */
-  public static final class TensorBytes extends CustomSumMetric {
-    @Override
-    public String name() {
-      return TENSOR_BYTES;
+    public static CustomMetric[] all() {
+        return new CustomMetric[] {
+            new TensorBytes(),
+            new Chunks(),
+            new FilesOpened(),
+            new HeaderBytes(),
+            new HeaderReads(),
+            new FilesPlanned(),
+            new TensorsPlanned()
+        };
     }
 
-    @Override
-    public String description() {
-      return "tensor bytes read";
-    }
-  }
+    public static CustomTaskMetric value(String name, long value) {
+        return new CustomTaskMetric() {
+            @Override
+            public String name() {
+                return name;
+            }
 
-  /** Rows produced: whole tensors or chunks of large ones. */
-  public static final class Chunks extends CustomSumMetric {
-    @Override
-    public String name() {
-      return CHUNKS;
-    }
-
-    @Override
-    public String description() {
-      return "tensor chunks read";
-    }
-  }
-
-  /** Files opened by executors to read tensor data (none when data is not selected). */
-  public static final class FilesOpened extends CustomSumMetric {
-    @Override
-    public String name() {
-      return FILES_OPENED;
+            @Override
+            public long value() {
+                return value;
+            }
+        };
     }
 
-    @Override
-    public String description() {
-      return "tensor files opened";
-    }
-  }
+    /** Tensor data bytes read by executors. */
+    public static final class TensorBytes extends CustomSumMetric {
+        @Override
+        public String name() {
+            return TENSOR_BYTES;
+        }
 
-  /** Bytes the driver read to plan: headers and indexes' first reads. */
-  public static final class HeaderBytes extends CustomSumMetric {
-    @Override
-    public String name() {
-      return HEADER_BYTES;
-    }
-
-    @Override
-    public String description() {
-      return "header bytes read";
-    }
-  }
-
-  /** Positioned reads the driver issued for headers (one or two per file). */
-  public static final class HeaderReads extends CustomSumMetric {
-    @Override
-    public String name() {
-      return HEADER_READS;
+        @Override
+        public String description() {
+            return "tensor bytes read";
+        }
     }
 
-    @Override
-    public String description() {
-      return "header reads";
-    }
-  }
+    /** Rows produced: whole tensors or chunks of large ones. */
+    public static final class Chunks extends CustomSumMetric {
+        @Override
+        public String name() {
+            return CHUNKS;
+        }
 
-  /** Files whose headers were planned. */
-  public static final class FilesPlanned extends CustomSumMetric {
-    @Override
-    public String name() {
-      return FILES_PLANNED;
-    }
-
-    @Override
-    public String description() {
-      return "tensor files planned";
-    }
-  }
-
-  /** Tensors left after filter pushdown. */
-  public static final class TensorsPlanned extends CustomSumMetric {
-    @Override
-    public String name() {
-      return TENSORS_PLANNED;
+        @Override
+        public String description() {
+            return "tensor chunks read";
+        }
     }
 
-    @Override
-    public String description() {
-      return "tensors planned";
+    /** Files opened by executors to read tensor data (none when data is not selected). */
+    public static final class FilesOpened extends CustomSumMetric {
+        @Override
+        public String name() {
+            return FILES_OPENED;
+        }
+
+        @Override
+        public String description() {
+            return "tensor files opened";
+        }
     }
-  }
+
+    /** Bytes the driver read to plan: headers and indexes' first reads. */
+    public static final class HeaderBytes extends CustomSumMetric {
+        @Override
+        public String name() {
+            return HEADER_BYTES;
+        }
+
+        @Override
+        public String description() {
+            return "header bytes read";
+        }
+    }
+
+    /** Positioned reads the driver issued for headers (one or two per file). */
+    public static final class HeaderReads extends CustomSumMetric {
+        @Override
+        public String name() {
+            return HEADER_READS;
+        }
+
+        @Override
+        public String description() {
+            return "header reads";
+        }
+    }
+
+    /** Files whose headers were planned. */
+    public static final class FilesPlanned extends CustomSumMetric {
+        @Override
+        public String name() {
+            return FILES_PLANNED;
+        }
+
+        @Override
+        public String description() {
+            return "tensor files planned";
+        }
+    }
+
+    /** Tensors left after filter pushdown. */
+    public static final class TensorsPlanned extends CustomSumMetric {
+        @Override
+        public String name() {
+            return TENSORS_PLANNED;
+        }
+
+        @Override
+        public String description() {
+            return "tensors planned";
+        }
+    }
 }
