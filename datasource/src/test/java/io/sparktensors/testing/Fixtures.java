@@ -81,4 +81,35 @@ public final class Fixtures {
             throw new UncheckedIOException(e);
         }
     }
+
+    /**
+     * A golden file or folder committed under datasource's {@code src/test/resources/golden}, read in place: from
+     * datasource itself (and the smoke tests, which run there) or from a module beside it.
+     */
+    public static Path golden(String... parts) {
+        Path here = Paths.get("src", "test", "resources", "golden");
+        Path base =
+                Files.isDirectory(here) ? here : Paths.get("..", "datasource", "src", "test", "resources", "golden");
+        return base.resolve(Paths.get("", parts)).toAbsolutePath().normalize();
+    }
+
+    /** A DCP golden checkpoint's entry in golden/dcp/expected.json (written by make_dcp.py): tensors, skipped. */
+    public static JsonNode dcpExpected(String checkpoint) {
+        try {
+            return new ObjectMapper()
+                    .readTree(golden("dcp", "expected.json").toFile())
+                    .get(checkpoint);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The SHA-256 of every full tensor of a DCP golden checkpoint, by name. */
+    public static Map<String, String> dcpHashes(String checkpoint) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (JsonNode t : dcpExpected(checkpoint).get("tensors")) {
+            out.put(t.get("name").asText(), t.get("sha256").asText());
+        }
+        return out;
+    }
 }

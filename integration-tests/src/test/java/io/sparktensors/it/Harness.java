@@ -160,25 +160,10 @@ final class Harness {
         assertFalse(fs.exists(new Path(written + "/" + CheckpointCommitter.STAGING)), "staging cleaned up");
     }
 
-    /** A DCP checkpoint torch wrote (datasource's golden/dcp, made by make_dcp.py), read in place. */
-    static java.nio.file.Path dcpGolden(String name) {
-        return java.nio.file.Paths.get("..", "datasource", "src", "test", "resources", "golden", "dcp", name)
-                .toAbsolutePath()
-                .normalize();
-    }
-
-    /** The SHA-256 of every full tensor of a DCP golden, by name, from its expected.json. */
-    static Map<String, String> dcpExpected(String name) throws IOException {
-        com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(dcpGolden("expected.json").toFile());
-        Map<String, String> out = new java.util.TreeMap<>();
-        for (com.fasterxml.jackson.databind.JsonNode t : root.get(name).get("tensors")) {
-            out.put(t.get("name").asText(), t.get("sha256").asText());
-        }
-        return out;
-    }
-
-    /** Copies every file of a local folder (dotfiles too: DCP's .metadata) into {@code target} on {@code fs}. */
+    /**
+     * Copies every file of a local folder (dotfiles too: DCP's .metadata) into {@code target} on {@code fs}, each
+     * as a plain stream (copyFromLocalFile differs between Hadoop lines: 3.4.1's fails on S3 for this layout).
+     */
     static void upload(FileSystem fs, java.nio.file.Path folder, String target) throws IOException {
         try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(folder)) {
             for (java.nio.file.Path f : files.toList()) {

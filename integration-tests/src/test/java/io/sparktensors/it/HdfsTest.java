@@ -193,8 +193,8 @@ class HdfsTest {
         // Two gloo ranks' DCP files (Shard(0) and Shard(1) tensors, a replicated scalar) on HDFS: read as full
         // tensors, and converted there into HF safetensors, tensor for tensor as torch saved them.
         String src = root + "/dcp-two-ranks";
-        Harness.upload(fs, Harness.dcpGolden("two-ranks"), src);
-        Map<String, String> expected = Harness.dcpExpected("two-ranks");
+        Harness.upload(fs, Fixtures.golden("dcp", "two-ranks"), src);
+        Map<String, String> expected = Fixtures.dcpHashes("two-ranks");
         assertEquals(
                 expected,
                 SparkSessions.tensorHashes(spark.read()

@@ -48,14 +48,7 @@ class S3Test {
         spark = builder.getOrCreate();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         s3 = FileSystem.get(URI.create(ROOT + "/"), conf);
-        try (Stream<Path> files = Files.list(DemoCheckpoint.path())) {
-            for (Path f : files.toList()) {
-                // A plain stream: copyFromLocalFile differs between Hadoop lines (3.4.1's fails on this layout).
-                try (var out = s3.create(new org.apache.hadoop.fs.Path(ROOT + "/demo/" + f.getFileName()), false)) {
-                    Files.copy(f, out);
-                }
-            }
-        }
+        Harness.upload(s3, DemoCheckpoint.path(), ROOT + "/demo");
     }
 
     @AfterAll
@@ -167,8 +160,8 @@ class S3Test {
     @Test
     void convertsADistributedCheckpointOnS3() throws Exception {
         String src = ROOT + "/dcp-two-ranks";
-        Harness.upload(s3, Harness.dcpGolden("two-ranks"), src);
-        Map<String, String> expected = Harness.dcpExpected("two-ranks");
+        Harness.upload(s3, Fixtures.golden("dcp", "two-ranks"), src);
+        Map<String, String> expected = Fixtures.dcpHashes("two-ranks");
         assertEquals(
                 expected, SparkSessions.tensorHashes(spark.read().format("dcp").load(src)));
         CheckpointReshard.run(

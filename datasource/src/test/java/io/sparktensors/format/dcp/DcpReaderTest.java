@@ -8,18 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.TensorListing;
 import io.sparktensors.io.LocalFolderFiles;
 import io.sparktensors.io.LocalInputFile;
+import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.Hashes;
 import io.sparktensors.testing.StoredTensors;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,26 +40,13 @@ class DcpReaderTest {
     record Expected(String dtype, long[] shape, String sha256) {}
 
     static Path golden(String folder) {
-        try {
-            return Path.of(
-                    DcpReaderTest.class.getResource("/golden/dcp/" + folder).toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static JsonNode expectedJson(String checkpoint) {
-        try {
-            return new ObjectMapper().readTree(golden("expected.json").toFile()).get(checkpoint);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Fixtures.golden("dcp", folder);
     }
 
     /** The expected tensors of one checkpoint folder, by name. */
     static Map<String, Expected> expected(String checkpoint) {
         Map<String, Expected> out = new LinkedHashMap<>();
-        for (JsonNode t : expectedJson(checkpoint).get("tensors")) {
+        for (JsonNode t : Fixtures.dcpExpected(checkpoint).get("tensors")) {
             long[] shape = new long[t.get("shape").size()];
             for (int i = 0; i < shape.length; i++) {
                 shape[i] = t.get("shape").get(i).asLong();
@@ -110,7 +95,7 @@ class DcpReaderTest {
         List<String> skippedNames = new ArrayList<>();
         listing.skipped().forEach(s -> skippedNames.add(s.substring(0, s.indexOf(':'))));
         List<String> wantedSkipped = new ArrayList<>();
-        expectedJson(checkpoint).get("skipped").forEach(n -> wantedSkipped.add(n.asText()));
+        Fixtures.dcpExpected(checkpoint).get("skipped").forEach(n -> wantedSkipped.add(n.asText()));
         assertEquals(wantedSkipped, skippedNames, "bytes items are skipped");
         assertEquals("dcp", listing.metadata().get("format"));
     }

@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparktensors.spark.reshard.CheckpointReshard;
 import io.sparktensors.spark.reshard.ReshardOptions;
+import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.SparkSessions;
 import io.sparktensors.testing.SparkTestBase;
 import java.nio.file.Files;
@@ -30,18 +29,12 @@ class DcpSourceTest extends SparkTestBase {
     @TempDir
     Path dir;
 
-    private static Path golden(String folder) throws Exception {
-        return Path.of(DcpSourceTest.class.getResource("/golden/dcp/" + folder).toURI());
+    private static Path golden(String folder) {
+        return Fixtures.golden("dcp", folder);
     }
 
-    /** The SHA-256 of every full tensor of a checkpoint, by name, from expected.json. */
-    private static Map<String, String> expected(String checkpoint) throws Exception {
-        JsonNode root = new ObjectMapper().readTree(golden("expected.json").toFile());
-        Map<String, String> out = new TreeMap<>();
-        for (JsonNode t : root.get(checkpoint).get("tensors")) {
-            out.put(t.get("name").asText(), t.get("sha256").asText());
-        }
-        return out;
+    private static Map<String, String> expected(String checkpoint) {
+        return Fixtures.dcpHashes(checkpoint);
     }
 
     @ParameterizedTest

@@ -125,8 +125,7 @@ class FormatSourcesTest extends SparkTestBase {
     @Test
     void wholeModulesAndNumpyArraysReadUnlessThePickleOptionIsStrict() throws Exception {
         for (String file : new String[] {"module/model.pt", "lightning/lightning.pt", "numpy4/numpy.pt"}) {
-            Path p = Path.of("src", "test", "resources", "golden", "pytorch", file)
-                    .toAbsolutePath(); // in place, also from the test jar
+            Path p = Fixtures.golden("pytorch", file); // in place, also when run from the test jar
             Map<String, String> expected = Fixtures.expectedHashes(p.getParent());
             assertEquals(
                     expected,
