@@ -2,6 +2,7 @@ package io.sparktensors.analysis;
 
 import io.sparktensors.format.DType;
 import java.io.Serializable;
+import java.nio.ByteBuffer;
 
 /**
  * Summary statistics of a tensor (or a chunk of one), mergeable exactly: chunks of one tensor merge into the
@@ -45,12 +46,22 @@ public record TensorStats(
      * mean (two passes over cached values, no division per value), and blocks merge exactly like chunks.
      */
     public static TensorStats of(byte[] data, DType dtype) {
-        int n = TensorValues.count(dtype, data.length);
+        return of(ByteBuffer.wrap(data), dtype);
+    }
+
+    /**
+     * Statistics of the tensor bytes between {@code data}'s position and limit (little-endian whatever the
+     * buffer's order; the buffer's position is left as it was): heap or direct, so a scan summarises the
+     * buffers it read into without copying them.
+     */
+    public static TensorStats of(ByteBuffer data, DType dtype) {
+        int n = TensorValues.count(dtype, data.remaining());
         double[] block = new double[Math.min(BLOCK, Math.max(n, 1))];
+        byte[] scratch = new byte[block.length * 8];
         TensorStats total = EMPTY;
         for (int start = 0; start < n; start += BLOCK) {
             int m = Math.min(BLOCK, n - start);
-            TensorValues.decode(data, dtype, start, m, block);
+            TensorValues.decode(data, dtype, start, m, block, scratch);
             total = total.merge(ofBlock(block, m));
         }
         return total;
