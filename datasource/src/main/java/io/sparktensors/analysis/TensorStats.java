@@ -11,7 +11,11 @@ import java.nio.ByteBuffer;
  * <p>NaN and infinite values are counted ({@code nans}, {@code infs}) and left out of every other statistic,
  * which are over the {@code finite} values: {@code zeros}, {@code min}, {@code max}, {@code mean},
  * {@code m2} (the sum of squared deviations from the mean), {@code sumSquares}. With no finite value, min
- * and max are NaN.
+ * and max are NaN; a zero minimum or maximum is {@code +0.0} whatever the sign of the zeros.
+ *
+ * <p>The order of every floating-point sum is defined (see {@link StatsKernel}), so the same bytes give
+ * the same bits on every path: the SQL function, the statistics a scan computes, and the vector and scalar
+ * kernels.
  *
  * @param count values (a C64 element counts as two: real and imaginary)
  */
@@ -38,12 +42,11 @@ public record TensorStats(
     }
 
     /** Values decoded and summarised at a time: a block stays in the first-level cache for its two passes. */
-    private static final int BLOCK = 2048;
+    static final int BLOCK = 2048;
 
     /**
      * Statistics of the tensor bytes {@code data} of {@code dtype}. Values are decoded a block at a time into
-     * one small buffer; each block's finite values are summed, then their squared deviations from the block's
-     * mean (two passes over cached values, no division per value), and blocks merge exactly like chunks.
+     * one small buffer and each block is summarised by {@link StatsKernel}; blocks merge exactly like chunks.
      */
     public static TensorStats of(byte[] data, DType dtype) {
         return of(ByteBuffer.wrap(data), dtype);
@@ -55,54 +58,37 @@ public record TensorStats(
      * buffers it read into without copying them.
      */
     public static TensorStats of(ByteBuffer data, DType dtype) {
+        return of(data, dtype, StatsKernel.vector());
+    }
+
+    /** As {@link #of(ByteBuffer, DType)}, with the vector kernel given (null: the scalar one alone). */
+    static TensorStats of(ByteBuffer data, DType dtype, VectorStatsKernel vector) {
         int n = TensorValues.count(dtype, data.remaining());
-        double[] block = new double[Math.min(BLOCK, Math.max(n, 1))];
-        byte[] scratch = new byte[block.length * 8];
+        int size = Math.min(BLOCK, Math.max(n, 1));
+        BlockDecoder decoder = new BlockDecoder(data, dtype, size);
+        double[] doubles = new double[size];
+        float[] floats = vector != null && TensorValues.isFloatExact(dtype) ? new float[size] : null;
         TensorStats total = EMPTY;
         for (int start = 0; start < n; start += BLOCK) {
             int m = Math.min(BLOCK, n - start);
-            TensorValues.decode(data, dtype, start, m, block, scratch);
-            total = total.merge(ofBlock(block, m));
+            TensorStats block;
+            if (floats != null) {
+                short[] bf16 = dtype == DType.BF16 ? decoder.bf16Bits(start, m) : null;
+                if (bf16 == null) {
+                    decoder.floats(start, m, floats);
+                }
+                block = vector.finiteBlock(floats, bf16, m);
+                if (block == null) {
+                    decoder.doubles(start, m, doubles);
+                    block = StatsKernel.checkedBlock(doubles, m);
+                }
+            } else {
+                decoder.doubles(start, m, doubles);
+                block = StatsKernel.block(doubles, m);
+            }
+            total = total.merge(block);
         }
         return total;
-    }
-
-    private static TensorStats ofBlock(double[] v, int m) {
-        long nans = 0;
-        long infs = 0;
-        long zeros = 0;
-        double min = Double.POSITIVE_INFINITY;
-        double max = Double.NEGATIVE_INFINITY;
-        double sum = 0;
-        double sumSquares = 0;
-        for (int i = 0; i < m; i++) {
-            double x = v[i];
-            if (Double.isFinite(x)) {
-                sum += x;
-                sumSquares += x * x;
-                min = Math.min(min, x);
-                max = Math.max(max, x);
-                zeros += x == 0 ? 1 : 0;
-            } else if (Double.isNaN(x)) {
-                nans++;
-            } else {
-                infs++;
-            }
-        }
-        long finite = m - nans - infs;
-        if (finite == 0) {
-            return new TensorStats(m, nans, infs, 0, Double.NaN, Double.NaN, 0, 0, 0);
-        }
-        double mean = sum / finite;
-        double m2 = 0;
-        for (int i = 0; i < m; i++) {
-            double x = v[i];
-            if (Double.isFinite(x)) {
-                double d = x - mean;
-                m2 += d * d;
-            }
-        }
-        return new TensorStats(m, nans, infs, zeros, min, max, mean, m2, sumSquares);
     }
 
     /** The statistics of this part and {@code other} together. */

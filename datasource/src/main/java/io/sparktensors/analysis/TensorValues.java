@@ -5,7 +5,6 @@ import io.sparktensors.format.DType;
 import io.sparktensors.format.FloatConversion;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
@@ -18,12 +17,6 @@ public final class TensorValues {
     private static final VarHandle I16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle I32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle I64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle BUF_I16 =
-            MethodHandles.byteBufferViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle BUF_I32 =
-            MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle BUF_I64 =
-            MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final float[] F8_E4M3 = f8Table(4, 3, 7, false, true);
     private static final float[] F8_E5M2 = f8Table(5, 2, 15, true, false);
     private static final float[] F8_E4M3FNUZ = f8Table(4, 3, 8, false, false);
@@ -149,41 +142,12 @@ public final class TensorValues {
         }
     }
 
-    /**
-     * Values {@code [start, start + count)} of the bytes from {@code data}'s position (little-endian whatever
-     * the buffer's order) into {@code out}, as {@link #decode(byte[], DType, int, int, double[])}: the floats
-     * are read in place; other dtypes through a copy of the block's bytes into {@code scratch} (at least
-     * {@code count} elements' bytes).
-     */
-    public static void decode(ByteBuffer data, DType dtype, int start, int count, double[] out, byte[] scratch) {
-        int base = data.position();
-        switch (dtype) {
-            case F32 -> {
-                for (int i = 0; i < count; i++) {
-                    out[i] = Float.intBitsToFloat((int) BUF_I32.get(data, base + (start + i) * 4));
-                }
-            }
-            case BF16 -> {
-                for (int i = 0; i < count; i++) {
-                    out[i] = Float.intBitsToFloat(((short) BUF_I16.get(data, base + (start + i) * 2) & 0xffff) << 16);
-                }
-            }
-            case F16 -> {
-                for (int i = 0; i < count; i++) {
-                    out[i] = FloatConversion.f16ToF32((short) BUF_I16.get(data, base + (start + i) * 2) & 0xffff);
-                }
-            }
-            case F64 -> {
-                for (int i = 0; i < count; i++) {
-                    out[i] = Double.longBitsToDouble((long) BUF_I64.get(data, base + (start + i) * 8));
-                }
-            }
-            default -> {
-                int size = dtype == DType.C64 ? 4 : dtype.bits() / 8;
-                data.get(base + start * size, scratch, 0, count * size);
-                decode(scratch, dtype, 0, count, out);
-            }
-        }
+    /** Whether every value of {@code dtype} is a float exactly (all dtypes but F64 and the 32/64-bit integers). */
+    public static boolean isFloatExact(DType dtype) {
+        return switch (dtype) {
+            case F64, I32, U32, I64, U64 -> false;
+            default -> true;
+        };
     }
 
     /** Every value as a double (exact but for 64-bit integers beyond 2^53). */
