@@ -51,10 +51,22 @@ public record AssemblyPlan(ShardPlan shards, Map<String, Source> sources) implem
             this(file, fileLength, offset, length, null, 0);
         }
 
-        /** The range of a listed tensor. */
-        public static Range of(StoredTensor t) {
+        /**
+         * The ranges of a listed tensor: its byte range, the plain runs its decoder stands for (a tensor split by
+         * rows among files is copied as it is), or its decoder's whole output.
+         */
+        public static List<Range> of(StoredTensor t) {
             TensorData d = t.data();
-            return new Range(d.location(), d.fileLength(), d.offset(), d.length(), d.decoder(), t.rows());
+            List<TensorDecoder.FileRun> runs =
+                    d.decoder() == null ? null : d.decoder().plainRuns();
+            if (runs != null) {
+                List<Range> out = new ArrayList<>(runs.size());
+                for (TensorDecoder.FileRun r : runs) {
+                    out.add(new Range(r.location(), r.fileLength(), r.offset(), r.length()));
+                }
+                return out;
+            }
+            return List.of(new Range(d.location(), d.fileLength(), d.offset(), d.length(), d.decoder(), t.rows()));
         }
     }
 

@@ -5,6 +5,7 @@ import io.sparktensors.io.SeekableInput;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * Produces a tensor's bytes in the safetensors encoding from how a format stores them: a strided or
@@ -49,6 +50,19 @@ public interface TensorDecoder extends Serializable {
      */
     default boolean splittable() {
         return true;
+    }
+
+    /**
+     * The decoded bytes as plain runs of files, in order, when they are exactly that (a tensor split by rows
+     * among files, as FSDP's {@code Shard(0)} saves it), so a copy needs no decoding; else null (the default).
+     */
+    default List<FileRun> plainRuns() {
+        return null;
+    }
+
+    /** {@code length} bytes at {@code offset} of the file at {@code location}, as they are. */
+    record FileRun(String location, long fileLength, long offset, long length) implements Serializable {
+        private static final long serialVersionUID = 1L;
     }
 
     /**

@@ -44,7 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
  * each tensor's start, middle and end and across the 2 GiB offset, so a byte out of place shows. Sizes:
  * {@code -Dspark.tensors.it.largeTensorBytes} (default 320 MiB) and
  * {@code -Dspark.tensors.it.largeCheckpointBytes} (default 800 MiB) for CI; the README reports a run at
- * 2.5 GB and 6 GB.
+ * 2.5 GB and 6 GB. The same sizes as a DCP checkpoint of two ranks ({@link SparseDcpCheckpoint}), converted
+ * into HF safetensors by the same executors.
  */
 @Timeout(value = 30, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class LargeTensorTest {
@@ -230,5 +231,36 @@ class LargeTensorTest {
                 }
             }
         }
+    }
+
+    @Test
+    void convertsADcpCheckpointLargerThanExecutorMemory() throws Exception {
+        // Two ranks' DCP files as FSDP writes them (each tensor a torch.save archive per rank): the big tensor
+        // split by rows, a wide one by columns (strided pieces gathered row by row), fillers to TOTAL. The
+        // convert job's HF shards hold each full tensor exactly as torch would assemble it from the rank files.
+        long rowBytes = 1024 * 4;
+        List<SparseDcpCheckpoint.Matrix> matrices = new ArrayList<>();
+        matrices.add(new SparseDcpCheckpoint.Matrix("model.big.weight", BIG / rowBytes, 1024, 0));
+        matrices.add(new SparseDcpCheckpoint.Matrix("model.wide.weight", (64L << 20) / rowBytes / 2, 2048, 1));
+        long left = TOTAL - BIG - (64L << 20);
+        for (int i = 0; left > 0; i++) {
+            long n = Math.min(256L << 20, left) / (2 * rowBytes) * 2 * rowBytes;
+            if (n == 0) {
+                break;
+            }
+            matrices.add(new SparseDcpCheckpoint.Matrix(
+                    String.format("model.layers.%02d.weight", i), n / rowBytes, 1024, i % 2));
+            left -= n;
+        }
+        SparseDcpCheckpoint dcp = SparseDcpCheckpoint.write(dir.resolve("dcp"), matrices, new Random(12));
+        Map<String, String> expected = new TreeMap<>(dcp.expectedHashes());
+
+        Path converted = dir.resolve("dcp-converted");
+        CheckpointReshard.run(
+                spark,
+                dir.resolve("dcp").toString(),
+                converted.toString(),
+                ReshardOptions.defaults().withMaxShardSize(ByteSizes.parse("1GB")));
+        assertEquals(expected, fileHashes(converted));
     }
 }

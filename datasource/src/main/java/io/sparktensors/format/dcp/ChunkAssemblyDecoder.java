@@ -6,6 +6,7 @@ import io.sparktensors.io.SeekableInput;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -50,6 +51,29 @@ record ChunkAssemblyDecoder(String tensor, int elementSize, long[] shape, String
     ChunkAssemblyDecoder {
         shape = shape.clone();
         pieces = List.copyOf(pieces);
+    }
+
+    /** Runs of whole rows in row order (every chunk spans dimensions 1.. and is stored contiguously): plain runs. */
+    @Override
+    public List<FileRun> plainRuns() {
+        List<FileRun> runs = new ArrayList<>(pieces.size());
+        long row = 0;
+        for (Piece p : pieces) { // in row-major order of their offsets
+            if (p.view() != null || shape.length == 0 || p.offsets[0] != row) {
+                return null;
+            }
+            for (int d = 1; d < shape.length; d++) {
+                if (p.sizes[d] != shape[d]) {
+                    return null;
+                }
+            }
+            long bytes = elementSize * product(p.sizes, 0, shape.length);
+            if (bytes > 0) {
+                runs.add(new FileRun(p.location(), p.fileLength(), p.dataOffset(), bytes));
+            }
+            row += p.sizes[0];
+        }
+        return row == shape[0] ? runs : null;
     }
 
     @Override

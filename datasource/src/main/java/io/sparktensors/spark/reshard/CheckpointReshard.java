@@ -76,7 +76,7 @@ public class CheckpointReshard {
                         throw WriteErrors.duplicateOutput(name, previous, origin);
                     }
                     ChunkPlanner.checkDecodedWhole(t, readConf.maxChunkBytes());
-                    builder.add(name, t.dtype(), t.shape(), List.of(AssemblyPlan.Range.of(t)));
+                    builder.add(name, t.dtype(), t.shape(), AssemblyPlan.Range.of(t));
                 }
             }
         } catch (IOException e) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,12 +12,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.format.StoredTensor;
+import io.sparktensors.format.TensorDecoder;
 import io.sparktensors.format.TensorListing;
 import io.sparktensors.io.LocalFolderFiles;
 import io.sparktensors.io.LocalInputFile;
 import io.sparktensors.testing.Fixtures;
 import io.sparktensors.testing.Hashes;
 import io.sparktensors.testing.StoredTensors;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,6 +115,19 @@ class DcpReaderTest {
         assertEquals(2, d.pieces().size());
         assertFalse(d.pieces().get(0).location().equals(d.pieces().get(1).location()), "one chunk per rank file");
         assertTrue(byName.get("model.scale").data().isPlain());
+        assertNull(d.plainRuns(), "a Shard(1) tensor's rows are strided pieces: it must be assembled");
+        // A Shard(0) tensor is its rank files' row runs one after the other: copied as plain runs, whose bytes
+        // are those the decoder assembles.
+        StoredTensor rows = byName.get("model.layers.0.mlp.weight"); // 3 + 2 rows
+        List<TensorDecoder.FileRun> runs = rows.data().decoder().plainRuns();
+        assertEquals(2, runs.size());
+        ByteArrayOutputStream copied = new ByteArrayOutputStream();
+        for (TensorDecoder.FileRun r : runs) {
+            byte[] all = Files.readAllBytes(Path.of(r.location()));
+            assertEquals(all.length, r.fileLength());
+            copied.write(all, (int) r.offset(), (int) r.length());
+        }
+        assertArrayEquals(StoredTensors.bytes(rows), copied.toByteArray());
         // One process: whole tensors, byte ranges; a transposed or channels_last one is a view of its storage.
         for (StoredTensor t : list(golden("one-rank")).tensors()) {
             boolean strided = t.name().equals("wt") || t.name().equals("conv");
