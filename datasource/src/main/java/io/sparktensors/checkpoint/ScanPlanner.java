@@ -5,6 +5,7 @@ import io.sparktensors.errors.TensorErrors;
 import io.sparktensors.format.FormatReader;
 import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.TensorListing;
+import io.sparktensors.format.dcp.DcpSafetensorsShards;
 import io.sparktensors.io.CountingInputFile;
 import io.sparktensors.io.FileEntry;
 import io.sparktensors.io.FileStore;
@@ -103,6 +104,30 @@ public final class ScanPlanner {
             out.add(f);
         }
         verifyIndexes();
+        return consolidatePieces(out);
+    }
+
+    /**
+     * The piece files of DCP's Hugging Face storage (safetensors files whose metadata places each tensor in a
+     * larger one) become one listing of full tensors; other files are left as they are.
+     */
+    private static List<ListedFile> consolidatePieces(List<ListedFile> files) throws IOException {
+        List<ListedFile> pieces = new ArrayList<>();
+        List<ListedFile> out = new ArrayList<>();
+        for (ListedFile f : files) {
+            (f.format() == CheckpointFormat.SAFETENSORS && DcpSafetensorsShards.isPieceFile(f.listing()) ? pieces : out)
+                    .add(f);
+        }
+        if (pieces.isEmpty()) {
+            return files;
+        }
+        TensorListing merged = DcpSafetensorsShards.consolidate(
+                pieces.stream().map(ListedFile::listing).toList());
+        long bytes = pieces.stream().mapToLong(ListedFile::bytesRead).sum();
+        long reads = pieces.stream().mapToLong(ListedFile::reads).sum();
+        ListedFile first = pieces.get(0);
+        ShardFile file = new ShardFile(first.file().location(), first.file().length(), merged.metadata());
+        out.add(0, new ListedFile(file, first.format(), merged, bytes, reads));
         return out;
     }
 

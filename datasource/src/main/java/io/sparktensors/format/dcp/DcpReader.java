@@ -177,13 +177,13 @@ public final class DcpReader implements FormatReader {
     static final long MAX_CHUNK_COMPARISONS = 100_000_000L;
 
     /** Chunks in row-major order of their first index, so the chunk holding row 0 comes first. */
-    private static final Comparator<Chunk> ROW_MAJOR = (a, b) -> Arrays.compare(a.offsets(), b.offsets());
+    static final Comparator<Chunk> ROW_MAJOR = (a, b) -> Arrays.compare(a.offsets(), b.offsets());
 
     /**
      * Checks that every chunk lies inside the tensor and that together they cover it exactly once: no two
      * overlap and their elements add up to the tensor's.
      */
-    private static void checkCover(String location, String fqn, long[] shape, List<Chunk> chunks)
+    static void checkCover(String location, String fqn, long[] shape, List<Chunk> chunks)
             throws MalformedTensorFileException {
         long total;
         try {
@@ -261,7 +261,7 @@ public final class DcpReader implements FormatReader {
         return true;
     }
 
-    private static long elements(long[] dims) {
+    static long elements(long[] dims) {
         long n = 1;
         for (long d : dims) {
             n = Math.multiplyExact(n, d);

@@ -55,6 +55,29 @@ class DcpSourceTest extends SparkTestBase {
     }
 
     @Test
+    void dcpHuggingFaceStoragePiecesReadAndConvertAsFullTensors() throws Exception {
+        // HuggingFaceStorageWriter(save_distributed=True): safetensors files of pieces, placed by their metadata.
+        String src = golden("hf-storage").toString();
+        Map<String, String> expected = expected("hf-storage");
+        assertEquals(
+                expected,
+                SparkSessions.tensorHashes(spark.read().format("safetensors").load(src)));
+        assertEquals(
+                expected,
+                SparkSessions.tensorHashes(spark.read()
+                        .format("tensors")
+                        .option("maxChunkBytes", "16")
+                        .load(src)),
+                "tensors source, small chunks");
+        Path dst = dir.resolve("hf-storage-converted");
+        CheckpointReshard.run(
+                spark, src, dst.toString(), ReshardOptions.defaults().withMaxShardSize(256));
+        assertEquals(
+                expected,
+                SparkSessions.tensorHashes(spark.read().format("safetensors").load(dst.toString())));
+    }
+
+    @Test
     void namesDtypesAndShapesAreTheFullTensors() throws Exception {
         List<Row> rows = spark.read()
                 .format("dcp")
