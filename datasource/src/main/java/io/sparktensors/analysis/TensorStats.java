@@ -61,6 +61,14 @@ public record TensorStats(
         return of(data, dtype, StatsKernel.vector());
     }
 
+    /**
+     * Which kernel summarises float tensors in this JVM: {@code "vector"} (the Vector API module is present,
+     * as in executors Spark 4 starts) or {@code "scalar"}; both give the same bits.
+     */
+    public static String kernel() {
+        return StatsKernel.vector() != null ? "vector" : "scalar";
+    }
+
     /** As {@link #of(ByteBuffer, DType)}, with the vector kernel given (null: the scalar one alone). */
     static TensorStats of(ByteBuffer data, DType dtype, VectorStatsKernel vector) {
         int n = TensorValues.count(dtype, data.remaining());

@@ -3,9 +3,15 @@ package io.sparktensors.spark;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
-/** The JVM's root Arrow allocator for this library; every reader takes a child and closes it. */
+/**
+ * The JVM's root Arrow allocator for this library; every reader takes a child and closes it. Its memory
+ * comes from {@link PooledMemory}, which keeps large blocks for the next task.
+ */
 public final class Allocators {
-    private static final BufferAllocator ROOT = new RootAllocator(Long.MAX_VALUE);
+    private static final BufferAllocator ROOT = new RootAllocator(RootAllocator.configBuilder()
+            .allocationManagerFactory(PooledMemory.FACTORY)
+            .maxAllocation(Long.MAX_VALUE)
+            .build());
 
     private Allocators() {}
 

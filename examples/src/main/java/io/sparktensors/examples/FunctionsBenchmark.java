@@ -34,7 +34,9 @@ public final class FunctionsBenchmark {
                     throw new AssertionError();
                 }
             }
-            out.printf("tensor_stats kernel, %-4s one thread: %6.2f GB/s%n", dtype, data.length / 1e9 / best);
+            out.printf(
+                    "tensor_stats kernel, %-4s one thread: %6.2f GB/s (%s kernel)%n",
+                    dtype, data.length / 1e9 / best, TensorStats.kernel());
         }
         TensorFunctions.register(spark);
         int cores = spark.sparkContext().defaultParallelism();
