@@ -20,7 +20,7 @@ final class ReportCommand extends Command {
                         Flag.value(
                                 "--against",
                                 "OTHER",
-                                "",
+                                null,
                                 "also show what changed from PATH to checkpoint OTHER: ||A-B||/||A|| per layer and"
                                         + " module as a heatmap"),
                         readOption()));
@@ -32,15 +32,9 @@ final class ReportCommand extends Command {
         var options = args.keyValues("--option");
         try (SparkSession spark = session(name())) {
             String against = args.get("--against");
-            List<String> paths = against.isEmpty() ? List.of(args.positional(0)) : List.of(args.positional(0), against);
+            List<String> paths = against == null ? List.of(args.positional(0)) : List.of(args.positional(0), against);
             try (Progress progress = Progress.start(spark, paths, System.err)) {
-                Report.write(
-                        spark,
-                        args.positional(0),
-                        against.isEmpty() ? null : against,
-                        Paths.get(output),
-                        args.all("--histogram"),
-                        options);
+                Report.write(spark, args.positional(0), against, Paths.get(output), args.all("--histogram"), options);
             }
             out.println("wrote " + output);
         }
