@@ -33,6 +33,14 @@ public final class Diff {
 
     private Diff() {}
 
+    /**
+     * The comparison, in two passes. First one job over both checkpoints hashes every chunk in the scans
+     * (SHA-256 of its bytes, see {@link ChunkDigests}): equal hashes mean equal bytes, so those chunks are equal
+     * value for value without being decoded. Then only the chunks whose bytes differ are read again and
+     * compared value by value ({@code tensor_diff_stats}, chunk against chunk, on the executors). The numbers
+     * are those a comparison of every chunk gives: an equal chunk adds its values to the count and nothing
+     * else.
+     */
     public static Result compare(
             SparkSession spark, String a, String b, double tolerance, Map<String, String> options) {
         TensorFunctions.register(spark);
@@ -44,8 +52,9 @@ public final class Diff {
                 .format(TensorsDataSource.SHORT_NAME)
                 .options(options)
                 .load(b);
-        Map<String, String> kindA = kinds(left);
-        Map<String, String> kindB = kinds(right);
+        ChunkDigests.Sides sides = ChunkDigests.of(left, right, false);
+        Map<String, String> kindA = kinds(sides.a());
+        Map<String, String> kindB = kinds(sides.b());
         List<String> onlyA =
                 kindA.keySet().stream().filter(n -> !kindB.containsKey(n)).toList();
         List<String> onlyB =
@@ -56,22 +65,22 @@ public final class Diff {
                 changed.put(n, k + " -> " + kindB.get(n));
             }
         });
-        left.createOrReplaceTempView("diff_a");
-        right.createOrReplaceTempView("diff_b");
-        List<Row> rows = spark.sql("""
-        SELECT name, sum(d.count), sum(d.differing), max(d.max_abs), max(d.max_rel),
-               sum(d.mse * d.count) / greatest(sum(d.count), 1), sum(d.non_finite)
-        FROM (SELECT a.name, tensor_diff_stats(a.data, b.data, a.dtype) AS d
-              FROM diff_a a JOIN diff_b b ON a.name = b.name AND a.chunk = b.chunk
-              WHERE a.dtype = b.dtype AND a.shape = b.shape AND a.chunk_count = b.chunk_count)
-        GROUP BY name""").collectAsList();
+        List<String> comparable = ChunkDigests.comparable(sides);
+        Map<String, Row> differing =
+                differingValues(spark, left, right, ChunkDigests.differingChunks(sides, comparable));
         Map<String, Numbers> compared = new TreeMap<>();
         boolean valuesEqual = true;
-        for (Row r : rows) {
-            Numbers n = new Numbers(r.getLong(1), r.getLong(2), r.getDouble(3), r.getDouble(4), r.getDouble(5));
-            compared.put(r.getString(0), n);
+        for (String name : comparable) {
+            long count = sides.a().get(name).values();
+            Row r = differing.get(name);
+            Numbers n = r == null
+                    ? new Numbers(count, 0, 0, 0, 0)
+                    : new Numbers(
+                            count, r.getLong(1), r.getDouble(2), r.getDouble(3), r.getDouble(4) / Math.max(count, 1));
+            long nonFinite = r == null ? 0 : r.getLong(5);
+            compared.put(name, n);
             // With a tolerance, values may differ by up to it (a NaN against a number, or infinities, never do).
-            valuesEqual &= tolerance > 0 ? n.maxAbs() <= tolerance && !nonFiniteDiffers(r) : n.differing() == 0;
+            valuesEqual &= tolerance > 0 ? n.maxAbs() <= tolerance && nonFinite == 0 : n.differing() == 0;
         }
         // A tensor in both whose values were not compared (chunked differently on the two sides) is not equal.
         kindA.forEach((n, k) -> {
@@ -83,18 +92,32 @@ public final class Diff {
         return new Result(onlyA, onlyB, changed, compared, equal);
     }
 
-    private static boolean nonFiniteDiffers(Row r) {
-        return r.getLong(6) > 0;
+    /**
+     * Per tensor, over its chunks whose bytes differ: name, differing, max_abs, max_rel, the sum of mse times
+     * count, non_finite.
+     */
+    private static Map<String, Row> differingValues(
+            SparkSession spark, Dataset<Row> left, Dataset<Row> right, List<Row> chunks) {
+        Map<String, Row> out = new TreeMap<>();
+        if (chunks.isEmpty()) {
+            return out;
+        }
+        ChunkDigests.only(spark, left, chunks).createOrReplaceTempView("diff_a");
+        ChunkDigests.only(spark, right, chunks).createOrReplaceTempView("diff_b");
+        for (Row r : spark.sql("""
+        SELECT name, sum(d.differing), max(d.max_abs), max(d.max_rel), sum(d.mse * d.count), sum(d.non_finite)
+        FROM (SELECT a.name, tensor_diff_stats(a.data, b.data, a.dtype) AS d
+              FROM diff_a a JOIN diff_b b ON a.name = b.name AND a.chunk = b.chunk)
+        GROUP BY name""").collectAsList()) {
+            out.put(r.getString(0), r);
+        }
+        return out;
     }
 
     /** dtype and shape of every tensor, by name. */
-    private static Map<String, String> kinds(Dataset<Row> df) {
+    private static Map<String, String> kinds(Map<String, ChunkDigests.Tensor> tensors) {
         Map<String, String> out = new TreeMap<>();
-        for (Row r : df.where("chunk = 0")
-                .selectExpr("name", "dtype", "cast(shape AS string)")
-                .collectAsList()) {
-            out.put(r.getString(0), r.getString(1) + r.getString(2));
-        }
+        tensors.forEach((name, t) -> out.put(name, t.kind()));
         return out;
     }
 

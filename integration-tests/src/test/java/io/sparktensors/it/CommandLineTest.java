@@ -243,6 +243,49 @@ class CommandLineTest {
     }
 
     @Test
+    void reportAgainstAFineTuneShowsWhatChangedAsAHeatmap(@TempDir Path dir) throws Exception {
+        // A "fine-tune" of the bundled checkpoint: the lowest mantissa bit of one tensor's BF16 values flipped.
+        Path tuned = dir.resolve("tuned");
+        Files.createDirectories(tuned);
+        try (var files = Files.list(DemoCheckpoint.path())) {
+            for (Path f : files.toList()) {
+                Files.copy(f, tuned.resolve(f.getFileName()));
+            }
+        }
+        String changed = "model.layers.2.self_attn.q_proj.weight";
+        Map<String, ReportPage.Stored> before = ReportPage.tensors(DemoCheckpoint.path());
+        ReportPage.Stored t = before.get(changed);
+        byte[] after = t.bytes().clone();
+        for (int i = 0; i < after.length; i += 2) {
+            after[i] ^= 0x01;
+        }
+        try (var out = java.nio.channels.FileChannel.open(
+                tuned.resolve(t.file().getFileName()), java.nio.file.StandardOpenOption.WRITE)) {
+            out.write(java.nio.ByteBuffer.wrap(after), t.offset());
+        }
+        Path html = dir.resolve("report.html");
+        Harness.cli(
+                "report", DemoCheckpoint.path().toString(), "--against", tuned.toString(), "--out", html.toString());
+        Map<String, String> bars = ReportPage.bars(html);
+        // Each cell is ||A - B|| / ||A|| of the layer's module, computed here from the bytes without Spark.
+        double expected = Math.sqrt(io.sparktensors.analysis.TensorChange.squaredDistance(t.bytes(), after, t.dtype()))
+                / io.sparktensors.analysis.TensorStats.of(t.bytes(), t.dtype()).l2();
+        assertEquals(
+                String.format(java.util.Locale.ROOT, "%.6g", expected), bars.get("changes/layer 2 self_attn.q_proj"));
+        assertTrue(expected > 0);
+        long cells =
+                bars.keySet().stream().filter(k -> k.startsWith("changes/")).count();
+        assertEquals(4 * 9, cells, "4 layers of 9 modules: " + bars.keySet());
+        bars.forEach((k, v) -> {
+            if (k.startsWith("changes/") && !k.equals("changes/layer 2 self_attn.q_proj")
+                    || k.startsWith("changes-other/")) {
+                assertEquals(0, Double.parseDouble(v), k);
+            }
+        });
+        ReportPage.checkInChromium(html, bars);
+    }
+
+    @Test
     void analyzeAnswersTheNotebookQuestionsOnTheBundledCheckpoint() throws Exception {
         String out = Harness.cli("analyze", DemoCheckpoint.path().toString());
         assertTrue(out.contains("-- How many parameters per layer and dtype?"), out);

@@ -73,6 +73,30 @@ final class ReportPage {
         return squares;
     }
 
+    /** Where a tensor's bytes lie in a local safetensors checkpoint, and the bytes. */
+    record Stored(Path file, long offset, io.sparktensors.format.DType dtype, byte[] bytes) {}
+
+    /** Every tensor of a local safetensors checkpoint, read from the files without Spark. */
+    static Map<String, Stored> tensors(Path folder) throws Exception {
+        Map<String, Stored> out = new TreeMap<>();
+        try (Stream<Path> files = Files.list(folder)) {
+            for (Path f :
+                    files.filter(p -> p.toString().endsWith(".safetensors")).toList()) {
+                LocalInputFile file = new LocalInputFile(f);
+                try (SeekableInput in = file.open(ReadPolicy.RANDOM)) {
+                    for (StoredTensor t : new SafetensorsReader()
+                            .list(file, null, ReadLimits.DEFAULTS)
+                            .tensors()) {
+                        byte[] bytes = new byte[(int) t.data().length()];
+                        in.readFully(t.data().offset(), bytes, 0, bytes.length);
+                        out.put(t.name(), new Stored(f, t.data().offset(), t.dtype(), bytes));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     /**
      * Renders the page in headless Chromium: the DOM it builds holds the same bars and numbers, and a
      * screenshot is drawn. Skips with a message where Debian's chromium is not installed.

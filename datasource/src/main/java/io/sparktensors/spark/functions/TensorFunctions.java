@@ -3,6 +3,7 @@ package io.sparktensors.spark.functions;
 import io.sparktensors.errors.TensorErrors;
 import io.sparktensors.spark.compat.ScalaCollections;
 import io.sparktensors.spark.compat.SparkInternals;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import org.apache.spark.sql.Column;
@@ -11,6 +12,8 @@ import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.ExpressionInfo;
 import org.apache.spark.sql.catalyst.expressions.Inline;
 import org.apache.spark.sql.catalyst.expressions.Literal;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.catalyst.rules.Rule;
 import org.apache.spark.sql.functions;
 import scala.Function1;
 
@@ -103,11 +106,20 @@ public final class TensorFunctions {
 
     private TensorFunctions() {}
 
-    /** Registers every tensor function in {@code spark}'s session, as temporary functions (idempotent). */
+    /**
+     * Registers every tensor function in {@code spark}'s session, as temporary functions, and adds the rule
+     * that computes {@code tensor_stats} and {@code sha2(data, 256)} of tensor scans inside the scan to the
+     * session's extra optimizations (idempotent).
+     */
     public static void register(SparkSession spark) {
         var registry = SparkInternals.functionRegistry(spark);
         for (Definition d : DEFINITIONS) {
             registry.createOrReplaceTempFunction(d.name(), builder(d), "java_udf");
+        }
+        List<Rule<LogicalPlan>> rules = new ArrayList<>(SparkInternals.extraOptimizations(spark));
+        if (rules.stream().noneMatch(r -> r instanceof InScanColumns)) {
+            rules.add(new InScanColumns());
+            SparkInternals.setExtraOptimizations(spark, rules);
         }
     }
 

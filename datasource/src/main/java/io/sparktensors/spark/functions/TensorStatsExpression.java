@@ -5,24 +5,12 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /** {@code tensor_stats(data, dtype)}: the statistics of a tensor or chunk, see {@link TensorStats}. */
 final class TensorStatsExpression extends TensorExpression {
     /** The struct every stats function returns; mean and m2 let chunks merge exactly. */
-    static final StructType TYPE = new StructType()
-            .add("count", DataTypes.LongType, false)
-            .add("nans", DataTypes.LongType, false)
-            .add("infs", DataTypes.LongType, false)
-            .add("zeros", DataTypes.LongType, false)
-            .add("min", DataTypes.DoubleType, false)
-            .add("max", DataTypes.DoubleType, false)
-            .add("mean", DataTypes.DoubleType, false)
-            .add("std", DataTypes.DoubleType, false)
-            .add("l2", DataTypes.DoubleType, false)
-            .add("m2", DataTypes.DoubleType, false)
-            .add("sum_squares", DataTypes.DoubleType, false);
+    static final StructType TYPE = io.sparktensors.spark.ComputedColumns.STATS_TYPE;
 
     TensorStatsExpression(Expression data, Expression dtype) {
         super(data, dtype);

@@ -22,6 +22,7 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.connector.metric.CustomTaskMetric;
 import org.apache.spark.sql.connector.read.PartitionReader;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +52,9 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
     private final HadoopDecoderFiles otherFiles;
 
     private final TensorVectors[] vectors;
+    /** The computed columns asked for ({@code _stats}, {@code _sha256}), or null. */
+    private final ComputedVectors computed;
+
     private ColumnarBatch batch;
     private Future<ColumnarBatch> ahead;
     private int filling;
@@ -67,9 +71,11 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
         this.context = context;
         this.allocator = Allocators.newChild("spark-tensors-reader");
         this.otherFiles = new HadoopDecoderFiles(context.configuration());
-        TensorVectors first = new TensorVectors(context.requiredSchema(), allocator);
+        this.computed = ComputedVectors.of(context.requiredSchema());
+        StructType vectorSchema = ComputedVectors.vectorSchema(context.requiredSchema());
+        TensorVectors first = new TensorVectors(vectorSchema, allocator);
         this.vectors = first.readsData()
-                ? new TensorVectors[] {first, new TensorVectors(context.requiredSchema(), allocator)}
+                ? new TensorVectors[] {first, new TensorVectors(vectorSchema, allocator)}
                 : new TensorVectors[] {first};
     }
 
@@ -95,6 +101,9 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
             }
         }
         done = batch == null;
+        if (!done && computed != null) {
+            batch = computed.project(batch); // computed here, on the task's thread, as the next batch is read
+        }
         return !done;
     }
 

@@ -4,6 +4,7 @@ import io.sparktensors.checkpoint.ReadSplit;
 import io.sparktensors.checkpoint.ScanPlan;
 import io.sparktensors.checkpoint.ScanPlanner;
 import io.sparktensors.io.HadoopFileStore;
+import io.sparktensors.spark.ComputedColumns;
 import io.sparktensors.spark.PlannedTensorScan;
 import io.sparktensors.spark.SerializableConfiguration;
 import io.sparktensors.spark.TensorColumns;
@@ -23,7 +24,7 @@ import org.apache.spark.sql.connector.read.Scan;
 import org.apache.spark.sql.types.StructType;
 
 /** A planned batch scan of tensor files. Plans once, lazily, when Spark asks for partitions. */
-final class TensorScan implements Scan, Batch, PlannedTensorScan {
+final class TensorScan implements Scan, Batch, PlannedTensorScan, ComputedColumns.ComputingScan {
     private final SparkSession spark;
     private final TensorReadConf conf;
     private final Configuration hadoopConf;
@@ -51,6 +52,11 @@ final class TensorScan implements Scan, Batch, PlannedTensorScan {
     }
 
     @Override
+    public Scan withReadSchema(StructType schema) {
+        return new TensorScan(spark, conf, hadoopConf, schema, filters);
+    }
+
+    @Override
     public String description() {
         return "TensorScan " + conf.paths() + " columns=" + List.of(requiredSchema.fieldNames()) + " pushedFilters="
                 + List.of(filters.pushed());
@@ -64,7 +70,9 @@ final class TensorScan implements Scan, Batch, PlannedTensorScan {
     @Override
     public synchronized ScanPlan plan() {
         if (plan == null) {
-            boolean readData = requiredSchema.getFieldIndex(TensorColumns.DATA).isDefined();
+            // Computed columns are computed from the bytes, so they need the byte ranges planned too.
+            boolean readData = requiredSchema.getFieldIndex(TensorColumns.DATA).isDefined()
+                    || ComputedVectors.computes(requiredSchema);
             ScanPlanner planner = new ScanPlanner(conf.paths(), conf.scanOptions(), new HadoopFileStore(hadoopConf));
             try {
                 plan = planner.plan(

@@ -1,12 +1,14 @@
 package io.sparktensors.spark.source;
 
 import io.sparktensors.checkpoint.CheckpointFormat;
+import io.sparktensors.spark.ComputedColumns;
 import io.sparktensors.spark.HadoopConfs;
 import io.sparktensors.spark.TensorColumns;
 import io.sparktensors.spark.read.TensorReadConf;
 import io.sparktensors.spark.read.TensorScanBuilder;
 import java.util.Set;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.connector.catalog.MetadataColumn;
 import org.apache.spark.sql.connector.catalog.SupportsRead;
 import org.apache.spark.sql.connector.catalog.TableCapability;
 import org.apache.spark.sql.connector.read.ScanBuilder;
@@ -14,7 +16,7 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.util.CaseInsensitiveStringMap;
 
 /** The tensors of one or more files or checkpoints, as a table. */
-final class TensorTable implements SupportsRead {
+final class TensorTable implements SupportsRead, ComputedColumns.ComputingTable {
     private final String name;
     private final CheckpointFormat format;
 
@@ -31,6 +33,12 @@ final class TensorTable implements SupportsRead {
     @Override
     public StructType schema() {
         return TensorColumns.SCHEMA;
+    }
+
+    /** {@code _stats} and {@code _sha256}: computed by the scan from the bytes it reads (see {@link ComputedColumns}). */
+    @Override
+    public MetadataColumn[] metadataColumns() {
+        return ComputedColumns.metadataColumns();
     }
 
     @Override
