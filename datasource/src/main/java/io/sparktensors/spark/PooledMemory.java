@@ -43,11 +43,16 @@ final class PooledMemory extends AllocationManager {
 
     private static final ArrowBuf EMPTY = new ArrowBuf(ReferenceManager.NO_OP, null, 0, UNSAFE.allocateMemory(1));
 
+    /** The bytes asked for, which the allocator accounts (its rounding policy has rounded them already). */
+    private final long requested;
+    /** The block's size: its size class. */
     private final long size;
+
     private final long address;
 
     private PooledMemory(BufferAllocator accountingAllocator, long requested) {
         super(accountingAllocator);
+        this.requested = requested;
         this.size = sizeClass(requested);
         this.address = take(size);
     }
@@ -75,7 +80,7 @@ final class PooledMemory extends AllocationManager {
 
     @Override
     public long getSize() {
-        return size;
+        return requested;
     }
 
     @Override

@@ -28,6 +28,22 @@ class PooledMemoryTest {
     }
 
     @Test
+    void accountingFollowsTheRequestWhateverTheBlock() {
+        // 40 MiB + 1: Arrow rounds it to a multiple of its 16 MiB chunks (48 MiB), the pool's block is 64 MiB;
+        // the allocator must account, and later release, exactly what it reserved.
+        try (BufferAllocator reader = Allocators.newChild("reader")) {
+            ArrowBuf a = reader.buffer((40L << 20) + 1);
+            ArrowBuf b = reader.buffer(5L << 20);
+            long accounted = reader.getAllocatedMemory();
+            assertTrue(accounted >= (45L << 20) + 1 && accounted <= 56L << 20, "accounted " + accounted);
+            a.close();
+            b.close();
+            assertEquals(0, reader.getAllocatedMemory());
+        }
+        assertEquals(0, Allocators.allocatedBytes());
+    }
+
+    @Test
     void sizeClassesArePowersOfTwoFromOneMebibyte() {
         assertEquals(1000, PooledMemory.sizeClass(1000), "small blocks are allocated as asked");
         assertEquals(1 << 20, PooledMemory.sizeClass(1 << 20));
