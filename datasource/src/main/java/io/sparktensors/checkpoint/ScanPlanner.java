@@ -257,6 +257,40 @@ public final class ScanPlanner {
     }
 
     /**
+     * verl and SkyRL save optimizer and extra state per rank beside the model's files ({@code optim_world_size_N_rank_R.pt},
+     * {@code extra_state_...}): where a folder holds several sets of rank files and one is the model's
+     * ({@code model_world_size_...}), only that one is read, the others skipped (and logged) unless named
+     * themselves. Removes the skipped sets from {@code sets}, marking their candidates dropped.
+     */
+    private void besideModel(Map<String, List<Candidate>> sets, Set<String> named, Map<Candidate, Candidate> replaced) {
+        Map<String, List<String>> byFolder = new LinkedHashMap<>();
+        sets.forEach((key, set) -> byFolder.computeIfAbsent(
+                        store.parent(set.get(0).entry.path()), k -> new ArrayList<>())
+                .add(key));
+        for (List<String> keys : byFolder.values()) {
+            boolean hasModel =
+                    keys.stream().anyMatch(k -> sets.get(k).get(0).entry.name().startsWith(MODEL_RANK_FILES));
+            if (keys.size() < 2 || !hasModel) {
+                continue;
+            }
+            for (String k : keys) {
+                List<Candidate> set = sets.get(k);
+                boolean isNamed = set.stream().anyMatch(c -> named.contains(c.entry.path()));
+                if (!set.get(0).entry.name().startsWith(MODEL_RANK_FILES) && !isNamed) {
+                    LOG.info(
+                            "Skipping the rank files {} beside the model's (read them by naming them, e.g. with a glob)",
+                            DTensorRanksReader.rankName(set.get(0).entry.name()).set());
+                    set.forEach(c -> replaced.put(c, null));
+                    sets.remove(k);
+                }
+            }
+        }
+    }
+
+    /** The start of the names of the model's rank files in a per-rank save. */
+    private static final String MODEL_RANK_FILES = "model_world_size_";
+
+    /**
      * PyTorch files named as the ranks of one distributed save ({@code model_world_size_4_rank_0.pt} ...), outside
      * an index, become one candidate: rank 0's file, read with every rank's by a {@link DTensorRanksReader} into
      * full tensors. Every rank's file must be there; a rank file named alone as the path is left to list its own
@@ -277,6 +311,7 @@ public final class ScanPlanner {
             return candidates;
         }
         Map<Candidate, Candidate> replaced = new java.util.IdentityHashMap<>();
+        besideModel(sets, named, replaced);
         for (List<Candidate> set : sets.values()) {
             if (set.size() == 1 && named.contains(set.get(0).entry.path())) {
                 continue;

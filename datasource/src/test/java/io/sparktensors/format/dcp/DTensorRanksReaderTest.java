@@ -158,6 +158,26 @@ class DTensorRanksReaderTest {
     }
 
     @Test
+    void aVerlActorFolderReadsTheModelsRankFiles(@TempDir Path dir) throws IOException {
+        // verl saves model_, optim_ and extra_state_ rank files side by side (here all copies of the model's).
+        for (String prefix : List.of("model", "optim", "extra_state")) {
+            for (int r = 0; r < 2; r++) {
+                Files.copy(
+                        golden("fsdp-2").resolve("model_world_size_2_rank_" + r + ".pt"),
+                        dir.resolve(prefix + "_world_size_2_rank_" + r + ".pt"));
+            }
+        }
+        List<ListedFile> folder = listings(dir, null);
+        assertEquals(1, folder.size());
+        assertTrue(folder.get(0).file().location().endsWith("/model_world_size_2_rank_0.pt"));
+        // The optimizer's rank files are read when named.
+        List<ListedFile> optim = listings(dir.resolve("optim_world_size_2_rank_*.pt"), null);
+        assertEquals(1, optim.size());
+        assertTrue(optim.get(0).file().location().endsWith("/optim_world_size_2_rank_0.pt"));
+        assertEquals(6, optim.get(0).listing().tensors().size());
+    }
+
+    @Test
     void aMissingRankFileIsNamed(@TempDir Path dir) throws IOException {
         for (int r : new int[] {0, 1, 3}) {
             String name = "model_world_size_4_rank_" + r + ".pt";
