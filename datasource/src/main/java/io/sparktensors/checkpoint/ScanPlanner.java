@@ -3,8 +3,10 @@ package io.sparktensors.checkpoint;
 import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.errors.TensorErrors;
 import io.sparktensors.format.FormatReader;
+import io.sparktensors.format.ReaderSettings;
 import io.sparktensors.format.StoredTensor;
 import io.sparktensors.format.TensorListing;
+import io.sparktensors.format.dcp.DTensorRanksReader;
 import io.sparktensors.format.dcp.DcpSafetensorsShards;
 import io.sparktensors.io.CountingInputFile;
 import io.sparktensors.io.FileEntry;
@@ -46,8 +48,15 @@ public final class ScanPlanner {
     /** Preferred hosts per split, as Spark's file sources give. */
     private static final int MAX_HOSTS = 3;
 
-    /** A file to plan, its format, and the index folder it belongs to (null for a file named on its own). */
-    private record Candidate(FileEntry entry, CheckpointFormat format, IndexGroup group) {}
+    /**
+     * A file to plan, its format, and the index folder it belongs to (null for a file named on its own); for a
+     * set of per-rank DTensor files, rank 0's file with the names of every rank's file (else null).
+     */
+    private record Candidate(FileEntry entry, CheckpointFormat format, IndexGroup group, List<String> rankFiles) {
+        Candidate(FileEntry entry, CheckpointFormat format, IndexGroup group) {
+            this(entry, format, group, null);
+        }
+    }
 
     /** An index and its folder's listing, so missing shards are found without a request per shard. */
     private static final class IndexGroup {
@@ -245,6 +254,7 @@ public final class ScanPlanner {
     /** Expands the paths into the files to plan, in a stable order, each once. */
     private List<Candidate> resolve() throws IOException {
         Map<String, Candidate> out = new LinkedHashMap<>();
+        Set<String> named = new HashSet<>(); // files a path names alone: a rank file so named lists its local shards
         for (String p : paths) {
             List<FileEntry> matches = new ArrayList<>(store.glob(p));
             if (matches.isEmpty()) {
@@ -262,10 +272,106 @@ public final class ScanPlanner {
                         || options.format() != null
                         || CheckpointFormat.detect(entry.name()) != null) {
                     out.putIfAbsent(entry.path(), new Candidate(entry, formatOf(entry), null));
+                    if (matches.size() == 1) {
+                        named.add(entry.path());
+                    }
                 }
             }
         }
-        return new ArrayList<>(out.values());
+        return rankSets(new ArrayList<>(out.values()), named);
+    }
+
+    /**
+     * verl and SkyRL save optimizer and extra state per rank beside the model's files ({@code optim_world_size_N_rank_R.pt},
+     * {@code extra_state_...}): where a folder holds several sets of rank files and one is the model's
+     * ({@code model_world_size_...}), only that one is read, the others skipped (and logged) unless named
+     * themselves. Removes the skipped sets from {@code sets}, marking their candidates dropped.
+     */
+    private void besideModel(Map<String, List<Candidate>> sets, Set<String> named, Map<Candidate, Candidate> replaced) {
+        Map<String, List<String>> byFolder = new LinkedHashMap<>();
+        sets.forEach((key, set) -> byFolder.computeIfAbsent(
+                        store.parent(set.get(0).entry.path()), k -> new ArrayList<>())
+                .add(key));
+        for (List<String> keys : byFolder.values()) {
+            boolean hasModel =
+                    keys.stream().anyMatch(k -> sets.get(k).get(0).entry.name().startsWith(MODEL_RANK_FILES));
+            if (keys.size() < 2 || !hasModel) {
+                continue;
+            }
+            for (String k : keys) {
+                List<Candidate> set = sets.get(k);
+                boolean isNamed = set.stream().anyMatch(c -> named.contains(c.entry.path()));
+                if (!set.get(0).entry.name().startsWith(MODEL_RANK_FILES) && !isNamed) {
+                    LOG.info(
+                            "Skipping the rank files {} beside the model's (read them by naming them, e.g. with a glob)",
+                            DTensorRanksReader.rankName(set.get(0).entry.name()).set());
+                    set.forEach(c -> replaced.put(c, null));
+                    sets.remove(k);
+                }
+            }
+        }
+    }
+
+    /** The start of the names of the model's rank files in a per-rank save. */
+    private static final String MODEL_RANK_FILES = "model_world_size_";
+
+    /**
+     * PyTorch files named as the ranks of one distributed save ({@code model_world_size_4_rank_0.pt} ...), outside
+     * an index, become one candidate: rank 0's file, read with every rank's by a {@link DTensorRanksReader} into
+     * full tensors. Every rank's file must be there; a rank file named alone as the path is left to list its own
+     * local shards.
+     */
+    private List<Candidate> rankSets(List<Candidate> candidates, Set<String> named) throws IOException {
+        Map<String, List<Candidate>> sets = new LinkedHashMap<>();
+        for (Candidate c : candidates) {
+            DTensorRanksReader.RankName n = DTensorRanksReader.rankName(c.entry.name());
+            if (c.format == CheckpointFormat.PYTORCH && c.group == null && n != null) {
+                sets.computeIfAbsent(
+                                store.parent(c.entry.path()) + "/" + n.set() + "/" + n.worldSize(),
+                                k -> new ArrayList<>())
+                        .add(c);
+            }
+        }
+        if (sets.isEmpty()) {
+            return candidates;
+        }
+        Map<Candidate, Candidate> replaced = new java.util.IdentityHashMap<>();
+        besideModel(sets, named, replaced);
+        for (List<Candidate> set : sets.values()) {
+            if (set.size() == 1 && named.contains(set.get(0).entry.path())) {
+                continue;
+            }
+            String any = set.get(0).entry.name();
+            int world = DTensorRanksReader.rankName(any).worldSize();
+            Candidate[] byRank = new Candidate[world];
+            for (Candidate c : set) {
+                byRank[DTensorRanksReader.rankName(c.entry.name()).rank()] = c;
+            }
+            List<String> names = new ArrayList<>();
+            List<String> missing = new ArrayList<>();
+            for (int r = 0; r < world; r++) {
+                String name = DTensorRanksReader.rankName(any).fileName(r, any);
+                names.add(name);
+                if (byRank[r] == null) {
+                    missing.add(name);
+                }
+            }
+            if (!missing.isEmpty()) {
+                throw TensorErrors.missingRankFiles(
+                        store.parent(set.get(0).entry.path()), world, missing.subList(0, Math.min(8, missing.size())));
+            }
+            Candidate rankSet = new Candidate(byRank[0].entry, CheckpointFormat.PYTORCH, null, names);
+            set.forEach(c -> replaced.put(c, c == byRank[0] ? rankSet : null));
+        }
+        List<Candidate> out = new ArrayList<>();
+        for (Candidate c : candidates) {
+            if (!replaced.containsKey(c)) {
+                out.add(c);
+            } else if (replaced.get(c) != null) {
+                out.add(replaced.get(c));
+            }
+        }
+        return out;
     }
 
     /**
@@ -506,8 +612,11 @@ public final class ScanPlanner {
         String path = c.entry.path();
         try {
             CountingInputFile counted = new CountingInputFile(store.open(c.entry));
-            TensorListing listing =
-                    c.format.reader(options.readers()).list(counted, store.folderOf(c.entry), options.limits());
+            FormatReader reader = c.rankFiles != null
+                    ? new DTensorRanksReader(
+                            c.rankFiles, options.readers().pickle() == ReaderSettings.PickleMode.SYMBOLIC)
+                    : c.format.reader(options.readers());
+            TensorListing listing = reader.list(counted, store.folderOf(c.entry), options.limits());
             ShardFile file = new ShardFile(path, c.entry.length(), listing.metadata());
             return new ListedFile(file, c.format, listing, counted.bytes(), counted.reads());
         } catch (FileNotFoundException e) {

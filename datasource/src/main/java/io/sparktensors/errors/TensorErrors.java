@@ -102,4 +102,14 @@ public final class TensorErrors {
                 "it holds no checkpoint file" + (format != null ? " of the format " + format : "") + " and no index",
                 "Give the folder that holds the model files, or name a file"));
     }
+
+    /** A set of per-rank files of which some ranks' files are missing. */
+    public static FileNotFoundException missingRankFiles(String folder, int worldSize, List<String> missing) {
+        return new FileNotFoundException(message(
+                "read the per-rank files in " + folder,
+                "their names say " + worldSize + " ranks saved them, but " + String.join(", ", missing)
+                        + (missing.size() == 1 ? " is" : " are") + " missing",
+                "Copy every rank's file (each holds only its rank's shard of the tensors), or name one rank file"
+                        + " alone to list its local shards"));
+    }
 }

@@ -112,4 +112,24 @@ public final class Fixtures {
         }
         return out;
     }
+
+    /** A per-rank DTensor golden's entry in golden/dtensor/expected.json (make_dtensor_ranks.py): its tensors. */
+    public static JsonNode dtensorExpected(String folder) {
+        try {
+            return new ObjectMapper()
+                    .readTree(golden("dtensor", "expected.json").toFile())
+                    .get(folder);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The SHA-256 of every full tensor of a per-rank DTensor golden, by name. */
+    public static Map<String, String> dtensorHashes(String folder) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (JsonNode t : dtensorExpected(folder).get("tensors")) {
+            out.put(t.get("name").asText(), t.get("sha256").asText());
+        }
+        return out;
+    }
 }

@@ -22,6 +22,11 @@ import java.util.TreeSet;
 public final class StoredTensors {
     private StoredTensors() {}
 
+    /** A local file's location: a path, or a {@code file:} URI as a Hadoop file store lists it. */
+    private static Path path(String location) {
+        return location.startsWith("file:") ? Path.of(java.net.URI.create(location)) : Path.of(location);
+    }
+
     /** The whole tensor in the safetensors encoding. */
     public static byte[] bytes(StoredTensor t) {
         return rows(t, 0, t.rows());
@@ -32,14 +37,14 @@ public final class StoredTensors {
         long rowBytes = t.rows() == 0 ? 0 : t.data().length() / t.rows();
         ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(count * rowBytes));
         Map<String, SeekableInput> others = new HashMap<>();
-        try (SeekableInput in = new LocalInputFile(Path.of(t.data().location())).open(ReadPolicy.RANDOM)) {
+        try (SeekableInput in = new LocalInputFile(path(t.data().location())).open(ReadPolicy.RANDOM)) {
             // A decoder may read other files (a DCP tensor's rank files): local ones, closed below.
             t.readRows(
                     in,
                     (location, length) -> {
                         SeekableInput other = others.get(location);
                         if (other == null) {
-                            other = new LocalInputFile(Path.of(location)).open(ReadPolicy.RANDOM);
+                            other = new LocalInputFile(path(location)).open(ReadPolicy.RANDOM);
                             others.put(location, other);
                         }
                         return other;

@@ -71,6 +71,19 @@ def dcp_seeds():
     put("DcpFuzzTest", "dcp", "strided-ranks.metadata", pickle.dumps(m, protocol=4))
 
 
+def dtensor_seeds():
+    # Per-rank DTensor pickles made by ../../../golden/dtensor/make_dtensor_ranks.py: DTensorRanksFuzzTest mutates
+    # rank 0's file of a 2-rank FSDP2 save (rank 1's stays fixed) and a hostile variant; the PyTorch target gets a
+    # rank file of the 2x2 TP mesh (_StridedShard placements) to read on its own.
+    golden = os.path.join("..", "..", "..", "golden", "dtensor")
+    for folder, name in (("fsdp-2", "fsdp-2-rank-0.pt"), ("hostile/overlap", "overlap-rank-0.pt"),
+                         ("hostile/shard-dim", "shard-dim-rank-0.pt")):
+        with open(os.path.join(golden, folder, "model_world_size_2_rank_0.pt"), "rb") as f:
+            put("DTensorRanksFuzzTest", "ranks", name, f.read())
+    with open(os.path.join(golden, "tp-2x2", "model_world_size_4_rank_1.pt"), "rb") as f:
+        put("PyTorchFuzzTest", "pytorch", "dtensor-tp-rank-1.pt", f.read())
+
+
 def onnx_seeds():
     import onnx
     from onnx import helper, numpy_helper, TensorProto
@@ -152,7 +165,7 @@ def proto_seeds():
 
 if __name__ == "__main__":
     safetensors_seeds()
-    for make in (torch_seeds, dcp_seeds, onnx_seeds, gguf_seeds, keras_seeds, tf_seeds, proto_seeds):
+    for make in (torch_seeds, dcp_seeds, dtensor_seeds, onnx_seeds, gguf_seeds, keras_seeds, tf_seeds, proto_seeds):
         try:
             make()
         except (ImportError, OSError) as e:

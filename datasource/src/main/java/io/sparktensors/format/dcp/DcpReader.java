@@ -1,6 +1,7 @@
 package io.sparktensors.format.dcp;
 
 import io.sparktensors.errors.MalformedTensorFileException;
+import io.sparktensors.format.DType;
 import io.sparktensors.format.FormatReader;
 import io.sparktensors.format.ReadLimits;
 import io.sparktensors.format.StoredTensor;
@@ -146,26 +147,35 @@ public final class DcpReader implements FormatReader {
             }
             pieces.add(locate(location, item, c, s, ranks, limits));
         }
-        long bytes = item.dtype().byteSize(elements(shape));
+        return assembled(location, fqn, item.dtype(), shape, pieces);
+    }
+
+    /**
+     * The full tensor the pieces (covering it exactly once, in row-major order of their offsets) make: a byte
+     * range or a view of its storage when one piece holds it whole, else assembled by a
+     * {@link ChunkAssemblyDecoder}.
+     */
+    static StoredTensor assembled(
+            String location, String fqn, DType dtype, long[] shape, List<ChunkAssemblyDecoder.Piece> pieces) {
+        long bytes = dtype.byteSize(elements(shape));
         ChunkAssemblyDecoder.Piece first = pieces.isEmpty() ? null : pieces.get(0);
         if (first == null) { // a tensor of no elements stored in no chunk
-            return new StoredTensor(fqn, item.dtype(), shape, TensorData.plain(location, 0, 0, 0));
+            return new StoredTensor(fqn, dtype, shape, TensorData.plain(location, 0, 0, 0));
         }
         if (pieces.size() == 1) { // stored whole: a byte range, or a view of its storage
             return new StoredTensor(
                     fqn,
-                    item.dtype(),
+                    dtype,
                     shape,
                     first.view() == null
                             ? TensorData.plain(first.location(), first.fileLength(), first.dataOffset(), bytes)
                             : new TensorData(
                                     first.location(), first.fileLength(), first.dataOffset(), bytes, first.view()));
         }
-        ChunkAssemblyDecoder decoder =
-                new ChunkAssemblyDecoder(fqn, item.dtype().bits() / 8, shape, first.location(), pieces);
+        ChunkAssemblyDecoder decoder = new ChunkAssemblyDecoder(fqn, dtype.bits() / 8, shape, first.location(), pieces);
         return new StoredTensor(
                 fqn,
-                item.dtype(),
+                dtype,
                 shape,
                 new TensorData(first.location(), first.fileLength(), first.dataOffset(), bytes, decoder));
     }
@@ -184,6 +194,22 @@ public final class DcpReader implements FormatReader {
      * overlap and their elements add up to the tensor's.
      */
     static void checkCover(String location, String fqn, long[] shape, List<Chunk> chunks)
+            throws MalformedTensorFileException {
+        checkCover(
+                location,
+                fqn,
+                shape,
+                chunks,
+                "The metadata is corrupt or hostile.",
+                "The checkpoint is incomplete or" + " its metadata corrupt.");
+    }
+
+    /**
+     * {@link #checkCover(String, String, long[], List)}, ending each fault with {@code corrupt} (a chunk outside,
+     * an overlap) or {@code incomplete} (elements stored nowhere).
+     */
+    static void checkCover(
+            String location, String fqn, long[] shape, List<Chunk> chunks, String corrupt, String incomplete)
             throws MalformedTensorFileException {
         long total;
         try {
@@ -204,7 +230,7 @@ public final class DcpReader implements FormatReader {
                             location,
                             fqn,
                             "its chunk " + c + " lies outside the tensor of size " + Arrays.toString(shape)
-                                    + " (dimension " + d + "). The metadata is corrupt or hostile.");
+                                    + " (dimension " + d + "). " + corrupt);
                 }
             }
             covered += elements(sizes); // no overflow: each chunk is inside the tensor, checked below to be disjoint
@@ -226,14 +252,14 @@ public final class DcpReader implements FormatReader {
                             "its " + chunks.size() + " chunks share rows so much that checking them for"
                                     + " overlap takes more than " + MAX_CHUNK_COMPARISONS
                                     + " comparisons; no real checkpoint needs"
-                                    + " as many. The metadata is corrupt or hostile.");
+                                    + " as many. " + corrupt);
                 }
                 if (overlap(a, b)) {
                     throw fault(
                             location,
                             fqn,
-                            "its chunks " + a + " and " + b + " overlap: some elements are stored"
-                                    + " twice. The metadata is corrupt or hostile.");
+                            "its chunks " + a + " and " + b + " overlap: some elements are stored" + " twice. "
+                                    + corrupt);
                 }
             }
         }
@@ -243,8 +269,7 @@ public final class DcpReader implements FormatReader {
                     fqn,
                     "its chunks hold " + covered + " of its " + total + " elements (size "
                             + Arrays.toString(shape)
-                            + "): some elements are stored nowhere. The checkpoint is incomplete or its"
-                            + " metadata corrupt.");
+                            + "): some elements are stored nowhere. " + incomplete);
         }
     }
 

@@ -90,6 +90,12 @@ final class Pickled {
      */
     record NumpyArray(PyBytes data, DType dtype, long[] shape, boolean fortran, boolean bigEndian) {}
 
+    /**
+     * A pickled {@code DTensor}, recognised in a {@link PyObject} by {@link DTensors}: this rank's local shard and
+     * what its spec says of the full tensor.
+     */
+    record DTensor(Tensor local, DTensorSpec spec) {}
+
     /** An allowlisted global, with what it stands for. */
     record Global(String qualifiedName, Object meaning) {}
 

@@ -115,8 +115,44 @@ public final class PyTorchReader implements FormatReader {
         return NAME;
     }
 
+    /**
+     * Lists {@code file}, reading a whole rank file alone: a {@code DTensor} is listed as this rank's local shard
+     * under its name, and the listing metadata says so (key {@value #DTENSOR_NOTE}), with advice to read all the
+     * rank files together, which {@code format.dcp.DTensorRanksReader} assembles into full tensors.
+     */
     @Override
     public TensorListing list(InputFile file, FolderFiles folder, ReadLimits limits) throws IOException {
+        RankListing rank = listRank(file, limits);
+        if (rank.dtensors().isEmpty()) {
+            return rank.listing();
+        }
+        TensorListing l = rank.listing();
+        DTensorSpec any = rank.dtensors().values().iterator().next();
+        Map<String, String> metadata = new LinkedHashMap<>(l.metadata());
+        metadata.put(
+                DTENSOR_NOTE,
+                rank.dtensors().size() + " tensors are DTensors, listed as the local shard this rank (coordinate "
+                        + Arrays.toString(any.coordinate()) + " of a mesh of " + Arrays.toString(any.meshShape())
+                        + ") saved; read the folder of every rank's file for the full tensors");
+        return new TensorListing(l.location(), l.tensors(), metadata, l.skipped());
+    }
+
+    /** The listing metadata key that marks a rank file's DTensors listed as local shards. */
+    public static final String DTENSOR_NOTE = "dtensor";
+
+    /**
+     * A file's tensors and, for each that is a {@code DTensor} (listed as this rank's local shard), its spec.
+     *
+     * @param dtensors the specs by tensor name, in listing order
+     */
+    public record RankListing(TensorListing listing, Map<String, DTensorSpec> dtensors) {
+        public RankListing {
+            dtensors = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(dtensors));
+        }
+    }
+
+    /** Lists {@code file} with the spec of every DTensor in it (a rank file of a per-rank save). */
+    public RankListing listRank(InputFile file, ReadLimits limits) throws IOException {
         String location = file.location();
         long length = file.length();
         try (SeekableInput in = file.open(ReadPolicy.RANDOM)) {
@@ -303,14 +339,18 @@ public final class PyTorchReader implements FormatReader {
                 "the file ends inside storage '" + printable(key) + "'. It is truncated; copy it" + " again.");
     }
 
-    private TensorListing listing(String location, long length, Loaded loaded, ReadLimits limits)
+    private RankListing listing(String location, long length, Loaded loaded, ReadLimits limits)
             throws MalformedTensorFileException {
         TensorPaths.Found found = TensorPaths.find(location, loaded.root(), limits);
         List<StoredTensor> tensors = new ArrayList<>();
         List<SharedStorages.View> views = new ArrayList<>();
         List<String> skipped = new ArrayList<>(found.skipped());
+        Map<String, DTensorSpec> dtensors = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : found.tensors().entrySet()) {
-            if (e.getValue() instanceof Tensor t) {
+            if (e.getValue() instanceof Pickled.DTensor d) {
+                tensors.add(resolve(location, length, e.getKey(), d.local(), loaded, views));
+                dtensors.put(e.getKey(), d.spec());
+            } else if (e.getValue() instanceof Tensor t) {
                 tensors.add(resolve(location, length, e.getKey(), t, loaded, views));
             } else if (e.getValue() instanceof NumpyArray a
                     && a.data().fileOffset() < 0
@@ -326,7 +366,8 @@ public final class PyTorchReader implements FormatReader {
         metadata.put("format", "pt");
         dropped.forEach(metadata::putIfAbsent);
         tensors.removeIf(t -> dropped.containsKey(t.name()));
-        return new TensorListing(location, tensors, metadata, skipped);
+        dtensors.keySet().removeIf(dropped::containsKey);
+        return new RankListing(new TensorListing(location, tensors, metadata, skipped), dtensors);
     }
 
     /**

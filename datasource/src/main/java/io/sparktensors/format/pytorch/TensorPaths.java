@@ -33,7 +33,8 @@ import java.util.Set;
  * {@code _parameters}, {@code _buffers} and {@code _modules}) is walked as {@code state_dict()} walks it:
  * parameters, then persistent buffers, then submodules, in insertion order, None skipped, so its tensors
  * are named exactly as its state_dict names them. A module that contains itself is refused. A numpy array
- * whose dtype safetensors has is a tensor ({@link NumpyArrays}); every other object is skipped.
+ * whose dtype safetensors has is a tensor ({@link NumpyArrays}), and so is a {@code DTensor} (its local shard, with
+ * its spec: {@link DTensors}); every other object is skipped.
  */
 final class TensorPaths {
     /** The name of a tensor that is the whole pickle. */
@@ -43,7 +44,10 @@ final class TensorPaths {
 
     private static final String ROOT = "<root>";
 
-    /** The tensors ({@link Tensor} or {@link NumpyArray}) by name, in pickle order, and the values skipped. */
+    /**
+     * The tensors ({@link Tensor}, {@link NumpyArray} or {@link Pickled.DTensor}) by name, in pickle order, and the
+     * values skipped.
+     */
     record Found(Map<String, Object> tensors, List<String> skipped) {}
 
     private record Node(String path, String top, Object value, int depth, Node parent) {}
@@ -143,6 +147,13 @@ final class TensorPaths {
                 tensor(new Node(n.path(), n.top(), a, n.depth(), n.parent()));
             } else {
                 skip(path, (String) array);
+            }
+        } else if (v instanceof PyObject o && DTensors.isDTensor(o)) {
+            Pickled.DTensor d = DTensors.read(file, path, o);
+            if (d.local().elementType().unsupported() != null) {
+                skip(path, d.local().elementType().unsupported());
+            } else {
+                tensor(new Node(n.path(), n.top(), d, n.depth(), n.parent()));
             }
         } else if (v instanceof Tensor t && t.elementType().unsupported() != null) {
             skip(path, t.elementType().unsupported());

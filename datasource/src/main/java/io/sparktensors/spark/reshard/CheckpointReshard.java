@@ -148,7 +148,8 @@ public class CheckpointReshard {
 
     /**
      * Copies the small non-tensor files of a source folder (config.json and the like) into staging: not the
-     * files tensors were read from (ONNX external data, say), nor TF graphs and checkpoint bookkeeping.
+     * files tensors were read from (ONNX external data, say), nor TF graphs and checkpoint bookkeeping; and those of
+     * its {@code huggingface/} sub-folder, where a per-rank DTensor save keeps the config and tokenizer.
      */
     private static Map<String, Path> copySideFiles(
             String source,
@@ -165,9 +166,32 @@ public class CheckpointReshard {
             return copied; // side files are copied from a source that is one folder
         }
         src = matches[0].getPath();
+        copySmallFiles(fs, src, plan, dataFiles, committer, conf, copied);
+        // Per-rank DTensor saves (verl, SkyRL) keep the model's config and tokenizer in huggingface/ beside them.
+        Path hf = new Path(src, HF_FOLDER);
+        if (fs.exists(hf) && fs.getFileStatus(hf).isDirectory()) {
+            copySmallFiles(fs, hf, plan, dataFiles, committer, conf, copied);
+        }
+        return copied;
+    }
+
+    /** The sub-folder of a per-rank save holding the Hugging Face config and tokenizer files. */
+    static final String HF_FOLDER = "huggingface";
+
+    /** Copies the small non-tensor files of {@code src} not copied yet. */
+    private static void copySmallFiles(
+            FileSystem fs,
+            Path src,
+            ShardPlan plan,
+            java.util.Set<String> dataFiles,
+            CheckpointCommitter committer,
+            Configuration conf,
+            Map<String, Path> copied)
+            throws IOException {
         for (FileStatus s : fs.listStatus(src)) {
             String name = s.getPath().getName();
-            if (!s.isFile()
+            if (copied.containsKey(name)
+                    || !s.isFile()
                     || name.startsWith(".")
                     || name.startsWith("_")
                     || CheckpointFormat.isTensorFile(name)
@@ -185,6 +209,5 @@ public class CheckpointReshard {
             }
             copied.put(name, dst);
         }
-        return copied;
     }
 }
