@@ -20,14 +20,23 @@ import io.sparktensors.io.SeekableInput;
 import java.io.EOFException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Lists a {@code torch.distributed.checkpoint} (DCP) checkpoint, as FSDP, torchtitan, Megatron-Core and NeMo 2
@@ -80,17 +89,123 @@ public final class DcpReader implements FormatReader {
             skipped.add(name + ": a bytes item (a non-tensor value DCP pickled)");
         }
         List<StoredTensor> tensors = new ArrayList<>();
-        try (RankFiles ranks = new RankFiles(location, folder)) {
-            for (TensorItem item : metadata.tensors()) {
-                StoredTensor t = tensor(location, item, metadata, ranks, limits, skipped);
-                if (t != null) {
-                    tensors.add(t);
-                }
+        for (Located l : locateAll(location, metadata, folder, limits)) {
+            skipped.addAll(l.skipped());
+            if (l.tensor() != null) {
+                tensors.add(l.tensor());
             }
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", NAME);
         return new TensorListing(location, tensors, meta, skipped);
+    }
+
+    /** Threads that read chunks' archives while listing: each read is a small ranged read, mostly waiting. */
+    static final int LISTING_THREADS = 8;
+
+    /** A listed tensor (null when skipped) and what it skipped, in the order of {@code state_dict_metadata}. */
+    private record Located(StoredTensor tensor, List<String> skipped) {}
+
+    /**
+     * Finds every tensor's chunks, {@link #LISTING_THREADS} tensors at a time (a checkpoint of many ranks has
+     * tens of thousands of chunks, each an archive to check with a ranged read: on object stores, one after
+     * another, that is minutes), each thread with its own open rank files, as object store streams serve one
+     * read at a time. Results, and the first fault, come in the metadata's order, as one thread would give them.
+     */
+    private static List<Located> locateAll(String location, DcpMetadata metadata, FolderFiles folder, ReadLimits limits)
+            throws IOException {
+        List<TensorItem> items = metadata.tensors();
+        int threads = Math.min(LISTING_THREADS, items.size());
+        List<RankFiles> opened = Collections.synchronizedList(new ArrayList<>());
+        ThreadLocal<RankFiles> ranks = ThreadLocal.withInitial(() -> {
+            RankFiles r = new RankFiles(location, folder);
+            opened.add(r);
+            return r;
+        });
+        AtomicInteger id = new AtomicInteger();
+        ExecutorService pool = threads <= 1
+                ? null
+                : Executors.newFixedThreadPool(threads, r -> {
+                    Thread t = new Thread(r, "spark-tensors-dcp-listing-" + id.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        try {
+            List<Callable<Located>> tasks = new ArrayList<>(items.size());
+            for (TensorItem item : items) {
+                tasks.add(() -> {
+                    List<String> skipped = new ArrayList<>();
+                    StoredTensor t = tensor(location, item, metadata, ranks.get(), limits, skipped);
+                    return new Located(t, skipped);
+                });
+            }
+            List<Located> out = new ArrayList<>(items.size());
+            if (pool == null) {
+                for (Callable<Located> task : tasks) {
+                    out.add(call(task));
+                }
+                return out;
+            }
+            List<Future<Located>> futures = new ArrayList<>(tasks.size());
+            for (Callable<Located> task : tasks) {
+                futures.add(pool.submit(task));
+            }
+            for (Future<Located> f : futures) {
+                out.add(result(f));
+            }
+            return out;
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+                try {
+                    pool.awaitTermination(1, TimeUnit.MINUTES); // its threads use the rank files closed below
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            IOException first = null;
+            for (RankFiles r : opened) {
+                try {
+                    r.close();
+                } catch (IOException e) {
+                    first = first == null ? e : first;
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+        }
+    }
+
+    private static Located call(Callable<Located> task) throws IOException {
+        try {
+            return task.call();
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
+    private static Located result(Future<Located> f) throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("Interrupted while listing a DCP checkpoint's chunks");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IOException(cause);
+        }
     }
 
     private static byte[] readMetadata(InputFile file, ReadLimits limits) throws IOException {
