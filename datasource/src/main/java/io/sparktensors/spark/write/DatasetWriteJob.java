@@ -229,7 +229,7 @@ public final class DatasetWriteJob {
                 DatasetColumn c = columns[i];
                 GrowableBytes buf = new GrowableBytes(c.name(), 64);
                 long[] shape = new long[c.depth()];
-                c.append(row, ordinals[i], buf, shape, false, rowNumber, partition, true);
+                c.append(row, ordinals[i], buf, shape, rowNumber, partition, true);
                 if (c.kind() == DatasetColumn.Kind.BINARY) {
                     shape = c.declaredShape();
                 }

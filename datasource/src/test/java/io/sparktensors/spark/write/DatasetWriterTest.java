@@ -237,6 +237,159 @@ class DatasetWriterTest extends SparkTestBase {
         assertEquals(sorted(df), sorted(readBack(out)));
     }
 
+    private static long[] longs(Path file, TensorEntry t) throws Exception {
+        SafetensorsHeader h = header(file);
+        ByteBuffer b = ByteBuffer.wrap(
+                        Files.readAllBytes(file), (int) (h.dataStart() + t.begin()), (int) t.byteLength())
+                .slice()
+                .order(ByteOrder.LITTLE_ENDIAN);
+        long[] out = new long[(int) (t.byteLength() / 8)];
+        b.asLongBuffer().get(out);
+        return out;
+    }
+
+    private static final StructType NESTED = new StructType()
+            .add("id", DataTypes.IntegerType, false)
+            .add(
+                    "sents",
+                    DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.IntegerType, false), false),
+                    false);
+
+    @Test
+    void nestedRaggedArraysArePaddedInEveryDimension() throws Exception {
+        Dataset<Row> df = spark.createDataFrame(
+                        List.of(
+                                RowFactory.create(0, List.of(List.of(1, 2, 3), List.of(4))),
+                                RowFactory.create(1, List.of(List.of(5))),
+                                RowFactory.create(2, List.of()),
+                                RowFactory.create(3, List.of(List.of(), List.of(6, 7), List.of(8, 9, 10, 11)))),
+                        NESTED)
+                .coalesce(1);
+        Exception refused = assertThrows(
+                Exception.class,
+                () -> df.write()
+                        .format("safetensors")
+                        .option("layout", "dataset")
+                        .save(dir.resolve("refused").toString()));
+        assertTrue(
+                messages(refused)
+                        .contains("column 'sents' is ragged: row 0 of input partition 0 has arrays of lengths 3 and 1"
+                                + " along dimension 2"),
+                messages(refused));
+
+        Path out = dir.resolve("nested");
+        df.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("ragged", "pad")
+                .save(out.toString());
+        Path file = files(out).get(0);
+        Map<String, TensorEntry> byName = byName(header(file));
+        assertArrayEquals(new long[] {4, 3, 4}, byName.get("sents").shape());
+        assertArrayEquals(new long[] {4}, byName.get("sents.lengths").shape());
+        assertArrayEquals(new long[] {4, 3}, byName.get("sents.lengths.2").shape());
+        assertArrayEquals(new long[] {2, 1, 0, 3}, longs(file, byName.get("sents.lengths")));
+        assertArrayEquals(new long[] {3, 1, 0, 1, 0, 0, 0, 0, 0, 0, 2, 4}, longs(file, byName.get("sents.lengths.2")));
+        TensorEntry data = byName.get("sents");
+        ByteBuffer b = ByteBuffer.wrap(
+                        Files.readAllBytes(file), (int) (header(file).dataStart() + data.begin()), (int)
+                                data.byteLength())
+                .slice()
+                .order(ByteOrder.LITTLE_ENDIAN);
+        int[] values = new int[48];
+        b.asIntBuffer().get(values);
+        int[] expected = new int[48];
+        int[][][] rows = {{{1, 2, 3}, {4}}, {{5}}, {}, {{}, {6, 7}, {8, 9, 10, 11}}};
+        for (int r = 0; r < rows.length; r++) {
+            for (int i = 0; i < rows[r].length; i++) {
+                System.arraycopy(rows[r][i], 0, expected, r * 12 + i * 4, rows[r][i].length);
+            }
+        }
+        assertArrayEquals(expected, values, "each dimension padded with zeros");
+        assertEquals(sorted(df), sorted(readBack(out)));
+    }
+
+    @Test
+    void threeLevelRaggedArraysRoundTripAcrossFilesAndSplits() throws Exception {
+        StructType schema = new StructType()
+                .add("id", DataTypes.IntegerType, false)
+                .add(
+                        "cube",
+                        DataTypes.createArrayType(
+                                DataTypes.createArrayType(
+                                        DataTypes.createArrayType(DataTypes.DoubleType, false), false),
+                                false),
+                        false)
+                .add("v", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+        java.util.Random random = new java.util.Random(15);
+        List<Row> rows = new ArrayList<>();
+        for (int r = 0; r < 60; r++) {
+            List<List<List<Double>>> cube = new ArrayList<>();
+            for (int i = random.nextInt(4); i > 0; i--) {
+                List<List<Double>> plane = new ArrayList<>();
+                for (int j = random.nextInt(4); j > 0; j--) {
+                    List<Double> line = new ArrayList<>();
+                    for (int k = random.nextInt(5); k > 0; k--) {
+                        line.add(random.nextGaussian());
+                    }
+                    plane.add(line);
+                }
+                cube.add(plane);
+            }
+            List<Float> v = new ArrayList<>();
+            for (int k = random.nextInt(6); k > 0; k--) {
+                v.add(random.nextFloat());
+            }
+            rows.add(RowFactory.create(r, cube, v));
+        }
+        Dataset<Row> df = spark.createDataFrame(rows, schema).repartition(2);
+        Path out = dir.resolve("cube");
+        df.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("ragged", "pad")
+                .option("rowsPerFile", "7")
+                .save(out.toString());
+        Map<String, TensorEntry> byName = byName(header(files(out).get(0)));
+        assertEquals(3, byName.get("cube.lengths.3").shape().length);
+        assertEquals(1, byName.get("v.lengths").shape().length);
+        Dataset<Row> back = spark.read()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("maxPartitionBytes", "300")
+                .load(out.toString());
+        assertTrue(back.rdd().getNumPartitions() > files(out).size(), "files split into row ranges");
+        assertEquals(sorted(df), sorted(back));
+        assertEquals(sorted(df.select("cube")), sorted(back.select("cube")));
+    }
+
+    @Test
+    void aLengthBeyondItsPaddedDimensionIsAMalformedFile() throws Exception {
+        Dataset<Row> df = spark.createDataFrame(
+                        List.of(
+                                RowFactory.create(0, List.of(List.of(1, 2), List.of(3))),
+                                RowFactory.create(1, List.of(List.of(4)))),
+                        NESTED)
+                .coalesce(1);
+        Path out = dir.resolve("bad-lengths");
+        df.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("ragged", "pad")
+                .save(out.toString());
+        Path file = files(out).get(0);
+        SafetensorsHeader h = header(file);
+        TensorEntry inner = byName(h).get("sents.lengths.2");
+        byte[] bytes = Files.readAllBytes(file);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putLong((int) (h.dataStart() + inner.begin()), 99);
+        Files.write(file, bytes);
+        Files.deleteIfExists(file.resolveSibling("." + file.getFileName() + ".crc"));
+        Exception e = assertThrows(Exception.class, () -> readBack(out).collectAsList());
+        String m = messages(e);
+        assertTrue(m.contains("tensor 'sents.lengths.2': length 99 lies outside [0, 2]"), m);
+        assertTrue(m.contains(file.getFileName().toString()), m);
+    }
+
     @Test
     void nullsAreRefusedNamingColumnAndRow() {
         StructType schema = new StructType()
