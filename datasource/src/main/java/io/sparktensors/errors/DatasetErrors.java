@@ -47,6 +47,17 @@ public final class DatasetErrors {
                         + "or make the arrays rectangular");
     }
 
+    public static IllegalArgumentException raggedAcrossTasks(
+            String column, String firstFile, long[] first, String file, long[] found) {
+        return TensorErrors.cannot(
+                WRITE,
+                "column '" + column + "' is ragged across tasks: its rows have shape " + Arrays.toString(first)
+                        + " in " + firstFile + " but " + Arrays.toString(found) + " in " + file
+                        + " (no file was published)",
+                "Use option ragged=pad to pad arrays with zeros (COLUMN.lengths tensors keep the lengths), "
+                        + "or make the arrays one length in every partition");
+    }
+
     public static IllegalArgumentException binaryLength(
             String column, long row, int partition, int length, long expected, long[] shape, String dtype) {
         return TensorErrors.cannot(

@@ -25,6 +25,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -388,6 +391,120 @@ class DatasetWriterTest extends SparkTestBase {
         String m = messages(e);
         assertTrue(m.contains("tensor 'sents.lengths.2': length 99 lies outside [0, 2]"), m);
         assertTrue(m.contains(file.getFileName().toString()), m);
+    }
+
+    private static final StructType TOKENS = new StructType()
+            .add("id", DataTypes.IntegerType, false)
+            .add("tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), true);
+
+    /** Rows {@code from..from+n-1} in two input partitions, the first half's arrays of one length, the rest's another. */
+    private Dataset<Row> twoPartitions(int from, int n, int firstLength, int secondLength) {
+        List<Row> rows = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            int[] tokens = new int[r < n / 2 ? firstLength : secondLength];
+            for (int t = 0; t < tokens.length; t++) {
+                tokens[t] = (from + r) * 10 + t;
+            }
+            rows.add(RowFactory.create(from + r, tokens)); // an RDD's rows take arrays, not java.util.List
+        }
+        JavaRDD<Row> rdd =
+                JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, 2);
+        return spark.createDataFrame(rdd, TOKENS);
+    }
+
+    private void writeTo(Dataset<Row> df, Path out, String mode, String... options) {
+        DataFrameWriter<Row> w =
+                df.write().format("safetensors").option("layout", "dataset").mode(mode);
+        for (int i = 0; i < options.length; i += 2) {
+            w = w.option(options[i], options[i + 1]);
+        }
+        w.save(out.toString());
+    }
+
+    @Test
+    void tasksThatDisagreeOnLengthsFailTheJobBeforeAnythingIsPublished() throws Exception {
+        Dataset<Row> df = twoPartitions(0, 10, 3, 4);
+        assertEquals(2, df.rdd().getNumPartitions());
+        Path out = dir.resolve("across");
+        Exception e = assertThrows(Exception.class, () -> writeTo(df, out, "errorifexists"));
+        String m = messages(e);
+        assertTrue(m.contains("column 'tokens' is ragged across tasks: its rows have shape [3] in part-00000-"), m);
+        assertTrue(m.contains(" but [4] in part-00001-"), m);
+        assertTrue(!Files.exists(out) || files(out).isEmpty(), "no data file published");
+        assertFalse(Files.exists(out.resolve("_SUCCESS")));
+
+        // Padded, each file has its own width, and the rows read back exact.
+        Path padded = dir.resolve("across-padded");
+        writeTo(df, padded, "errorifexists", "ragged", "pad");
+        List<Long> widths = new ArrayList<>();
+        for (Path f : files(padded)) {
+            widths.add(byName(header(f)).get("tokens").shape()[1]);
+        }
+        assertEquals(List.of(3L, 4L), widths.stream().sorted().collect(Collectors.toList()));
+        assertEquals(sorted(df), sorted(readBack(padded)));
+    }
+
+    @Test
+    void aFailedOverwriteLeavesTheOldDataReadable() throws Exception {
+        Path out = dir.resolve("overwrite");
+        Dataset<Row> old = twoPartitions(0, 6, 2, 2);
+        writeTo(old, out, "errorifexists");
+        List<String> before = sorted(readBack(out));
+        assertEquals(sorted(old), before);
+
+        // Fails at the job's commit: the tasks wrote arrays of different lengths.
+        assertThrows(Exception.class, () -> writeTo(twoPartitions(100, 6, 2, 5), out, "overwrite"));
+        assertEquals(before, sorted(readBack(out)), "old data kept when the commit fails");
+        assertTrue(Files.exists(out.resolve("_SUCCESS")));
+
+        // Fails in a task: a null in the second input partition's last row.
+        List<Row> poisoned = new ArrayList<>(twoPartitions(200, 6, 2, 2).collectAsList());
+        poisoned.set(5, RowFactory.create(205, null));
+        Dataset<Row> bad = spark.createDataFrame(
+                JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(poisoned, 2), TOKENS);
+        Exception e = assertThrows(Exception.class, () -> writeTo(bad, out, "overwrite"));
+        assertTrue(messages(e).contains("column 'tokens' holds a null in row 2 of input partition 1"), messages(e));
+        assertEquals(before, sorted(readBack(out)), "old data kept when a task fails");
+        assertEquals(2, files(out).size());
+
+        Dataset<Row> fresh = twoPartitions(300, 4, 3, 3);
+        writeTo(fresh, out, "overwrite");
+        assertEquals(sorted(fresh), sorted(readBack(out)), "a committed overwrite replaces everything");
+        assertEquals(2, files(out).size(), "no old file left");
+    }
+
+    @Test
+    void dynamicOverwriteReplacesOnlyThePartitionsWritten() throws Exception {
+        StructType schema =
+                new StructType().add("split", DataTypes.StringType, false).add("x", DataTypes.IntegerType, false);
+        Path out = dir.resolve("dynamic");
+        Dataset<Row> old = spark.createDataFrame(
+                List.of(RowFactory.create("a", 1), RowFactory.create("a", 2), RowFactory.create("b", 3)), schema);
+        old.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .partitionBy("split")
+                .save(out.toString());
+        Dataset<Row> b = spark.createDataFrame(List.of(RowFactory.create("b", 30), RowFactory.create("b", 31)), schema);
+        b.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("partitionOverwriteMode", "dynamic")
+                .partitionBy("split")
+                .mode("overwrite")
+                .save(out.toString());
+        assertEquals(
+                List.of("1|a|", "2|a|", "30|b|", "31|b|"), sorted(readBack(out)), "split=a kept, split=b replaced");
+
+        Dataset<Row> c = spark.createDataFrame(List.of(RowFactory.create("c", 5)), schema);
+        c.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .partitionBy("split")
+                .mode("overwrite")
+                .save(out.toString());
+        assertEquals(List.of("5|c|"), sorted(readBack(out)), "a static overwrite replaces every partition");
+        assertFalse(Files.exists(out.resolve("split=a")));
     }
 
     @Test
