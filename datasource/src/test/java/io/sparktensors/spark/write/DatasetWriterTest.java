@@ -474,6 +474,24 @@ class DatasetWriterTest extends SparkTestBase {
     }
 
     @Test
+    void withAnotherCommitProtocolTheWriteIsThatProtocols() throws Exception {
+        String key = "spark.sql.sources.commitProtocolClass";
+        String before = spark.conf().get(key);
+        spark.conf().set(key, "org.apache.spark.internal.io.HadoopMapReduceCommitProtocol");
+        try {
+            assertFalse(DatasetWriteJob.runsDatasetCommitter(spark));
+            Path out = dir.resolve("other-protocol");
+            writeTo(twoPartitions(0, 4, 2, 2), out, "errorifexists");
+            Dataset<Row> fresh = twoPartitions(10, 4, 3, 3);
+            writeTo(fresh, out, "overwrite");
+            assertEquals(sorted(fresh), sorted(readBack(out)), "Spark's own overwrite");
+        } finally {
+            spark.conf().set(key, before);
+        }
+        assertTrue(DatasetWriteJob.runsDatasetCommitter(spark));
+    }
+
+    @Test
     void dynamicOverwriteReplacesOnlyThePartitionsWritten() throws Exception {
         StructType schema =
                 new StructType().add("split", DataTypes.StringType, false).add("x", DataTypes.IntegerType, false);
