@@ -100,6 +100,7 @@ class DatasetVectorTest extends SparkTestBase {
             Object read = actual.get(r).get(1);
             assertInstanceOf(DenseVector.class, read, "vectors come back dense");
             assertArrayEquals(written.toArray(), ((Vector) read).toArray(), "row " + r);
+            assertEquals(written, read, "ML vectors compare by value, dense or sparse");
         }
     }
 

@@ -471,6 +471,17 @@ class DatasetWriterTest extends SparkTestBase {
         writeTo(fresh, out, "overwrite");
         assertEquals(sorted(fresh), sorted(readBack(out)), "a committed overwrite replaces everything");
         assertEquals(2, files(out).size(), "no old file left");
+
+        // Overwriting the folder the job reads: the inputs are read before the commit deletes them.
+        readBack(out)
+                .selectExpr("id + 1000 as id", "tokens")
+                .write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .mode("overwrite")
+                .save(out.toString());
+        assertEquals(
+                sorted(fresh.selectExpr("id + 1000 as id", "tokens")), sorted(readBack(out)), "rewritten in place");
     }
 
     @Test
