@@ -2,8 +2,9 @@
 
 sample.safetensors is written by the Java test (run it once with -Dsparktensors.golden.update=true):
 six rows of label (bigint), weight (double), score (float, stored as F16), flag (boolean), small (tinyint),
-emb (array<float>[4]), grid (array<array<int>>, 2x3), tokens (array<int>, ragged, padded: tokens.lengths) and
-pixels (binary, declared shape 2,2 as U8). This script reads it with the reference library, as a PyTorch
+emb (array<float>[4]), grid (array<array<int>>, ragged in both dimensions: padded to [6, 3, 3] with
+grid.lengths [6] and grid.lengths.2 [6, 3]), tokens (array<int>, ragged, padded: tokens.lengths) and
+pixels (binary, declared shape 2,2 as U8); with ragged=pad every array column has its lengths tensors. This script reads it with the reference library, as a PyTorch
 DataLoader would, and records each tensor's name, numpy dtype, shape and the sha256 of its C-order bytes,
 plus the file's __metadata__.
 

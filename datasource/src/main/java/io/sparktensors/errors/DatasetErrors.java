@@ -33,8 +33,29 @@ public final class DatasetErrors {
                 "column '" + column + "' is ragged: row " + row + " of input partition "
                         + partition + " has lengths " + Arrays.toString(found) + " where earlier rows have "
                         + Arrays.toString(first),
-                "Use option ragged=pad to pad 1-d arrays with zeros (a COLUMN.lengths tensor "
-                        + "keeps the lengths; nested arrays must be rectangular), or make the arrays one length");
+                "Use option ragged=pad to pad arrays with zeros (COLUMN.lengths tensors keep the lengths), "
+                        + "or make the arrays one length");
+    }
+
+    public static IllegalArgumentException notRectangular(
+            String column, long row, int partition, int dimension, long first, long found) {
+        return TensorErrors.cannot(
+                WRITE,
+                "column '" + column + "' is ragged: row " + row + " of input partition " + partition
+                        + " has arrays of lengths " + first + " and " + found + " along dimension " + dimension,
+                "Use option ragged=pad to pad arrays with zeros (COLUMN.lengths tensors keep the lengths), "
+                        + "or make the arrays rectangular");
+    }
+
+    public static IllegalArgumentException raggedAcrossTasks(
+            String column, String firstFile, long[] first, String file, long[] found) {
+        return TensorErrors.cannot(
+                WRITE,
+                "column '" + column + "' is ragged across tasks: its rows have shape " + Arrays.toString(first)
+                        + " in " + firstFile + " but " + Arrays.toString(found) + " in " + file
+                        + " (no file was published)",
+                "Use option ragged=pad to pad arrays with zeros (COLUMN.lengths tensors keep the lengths), "
+                        + "or make the arrays one length in every partition");
     }
 
     public static IllegalArgumentException binaryLength(

@@ -7,6 +7,7 @@ import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.function.LongConsumer;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
@@ -191,19 +192,22 @@ public final class DatasetColumn implements Serializable {
 
     // ---- writing --------------------------------------------------------------------------------------------
 
+    /** Whether rows of this column can be ragged (arrays and vectors), so {@code ragged=pad} applies. */
+    public boolean paddable() {
+        return kind == Kind.ARRAY || kind == Kind.VECTOR;
+    }
+
     /**
-     * Appends row {@code ordinal} of {@code row} to {@code out} in the natural dtype.
+     * Appends row {@code ordinal} of {@code row} to {@code out} in the natural dtype, checking it has the shape
+     * of the rows before it.
      *
-     * @param shape the per-row shape the first row fixed (filled in by the first call: length {@link #depth}),
-     *     or for a padded column, null
-     * @return the row's length along its only dimension (padded columns), otherwise -1
+     * @param shape the per-row shape (length {@link #depth}): filled in when {@code first}, else checked
      */
-    public long append(
+    public void append(
             InternalRow row,
             int ordinal,
             GrowableBytes out,
             long[] shape,
-            boolean pad,
             long rowNumber,
             int partition,
             boolean first) {
@@ -211,10 +215,7 @@ public final class DatasetColumn implements Serializable {
             throw DatasetErrors.nullValue(name, rowNumber, partition);
         }
         switch (kind) {
-            case SCALAR -> {
-                appendScalar(row, ordinal, natural, out);
-                return -1;
-            }
+            case SCALAR -> appendScalar(row, ordinal, natural, out);
             case BINARY -> {
                 byte[] b = row.getBinary(ordinal);
                 long expected =
@@ -224,44 +225,82 @@ public final class DatasetColumn implements Serializable {
                             name, rowNumber, partition, b.length, expected, declaredShape, natural.code());
                 }
                 out.put(b, 0, b.length);
-                return -1;
             }
             case VECTOR -> {
-                InternalRow v = row.getStruct(ordinal, 4);
-                ArrayData values = v.getArray(3);
-                if (v.getByte(0) == 0) { // sparse: size, indices, values
-                    int size = v.getInt(1);
-                    ArrayData indices = v.getArray(2);
-                    double[] dense = new double[size];
-                    for (int i = 0; i < indices.numElements(); i++) {
-                        dense[indices.getInt(i)] = values.getDouble(i);
-                    }
-                    checkShape(shape, new long[] {size}, pad, rowNumber, partition, first);
-                    for (double d : dense) {
-                        out.putDouble(d);
-                    }
-                    return size;
-                }
-                int n = values.numElements();
-                checkShape(shape, new long[] {n}, pad, rowNumber, partition, first);
+                ArrayData values = vectorValues(row.getStruct(ordinal, 4));
+                checkShape(shape, new long[] {values.numElements()}, rowNumber, partition, first);
                 appendLeaves(values, natural, out, rowNumber, partition);
-                return n;
             }
             default -> {
                 ArrayData a = row.getArray(ordinal);
                 long[] found = new long[depth];
                 measure(a, 0, found, rowNumber, partition);
-                checkShape(shape, found, pad, rowNumber, partition, first);
+                checkShape(shape, found, rowNumber, partition, first);
                 appendArray(a, 0, found, rowNumber, partition, out);
-                return found[0];
             }
         }
     }
 
-    private void checkShape(long[] shape, long[] found, boolean pad, long rowNumber, int partition, boolean first) {
-        if (pad) {
+    /**
+     * Appends a row of a padded ({@code ragged=pad}) array or vector column: its elements to {@code out}
+     * unpadded, and its lengths to {@code lengths} in preorder (the row's length, then each element's length
+     * and so on down, for nested arrays), so the writer can pad every dimension at the end of the file.
+     *
+     * @param max the longest length seen so far at each level (length {@link #depth}), raised as needed
+     */
+    public void appendRagged(
+            InternalRow row,
+            int ordinal,
+            GrowableBytes out,
+            LongConsumer lengths,
+            long[] max,
+            long rowNumber,
+            int partition) {
+        if (row.isNullAt(ordinal)) {
+            throw DatasetErrors.nullValue(name, rowNumber, partition);
+        }
+        ArrayData a = kind == Kind.VECTOR ? vectorValues(row.getStruct(ordinal, 4)) : row.getArray(ordinal);
+        appendRagged(a, 0, out, lengths, max, rowNumber, partition);
+    }
+
+    private void appendRagged(
+            ArrayData a,
+            int level,
+            GrowableBytes out,
+            LongConsumer lengths,
+            long[] max,
+            long rowNumber,
+            int partition) {
+        int n = a.numElements();
+        lengths.accept(n);
+        max[level] = Math.max(max[level], n);
+        if (level + 1 == depth) {
+            appendLeaves(a, natural, out, rowNumber, partition);
             return;
         }
+        for (int i = 0; i < n; i++) {
+            if (a.isNullAt(i)) {
+                throw DatasetErrors.nullValue(name, rowNumber, partition);
+            }
+            appendRagged(a.getArray(i), level + 1, out, lengths, max, rowNumber, partition);
+        }
+    }
+
+    /** An ML vector's values, dense: a sparse vector (type 0: size, indices, values) is expanded. */
+    private static ArrayData vectorValues(InternalRow v) {
+        ArrayData values = v.getArray(3);
+        if (v.getByte(0) != 0) {
+            return values;
+        }
+        ArrayData indices = v.getArray(2);
+        double[] dense = new double[v.getInt(1)];
+        for (int i = 0; i < indices.numElements(); i++) {
+            dense[indices.getInt(i)] = values.getDouble(i);
+        }
+        return new GenericArrayData(dense);
+    }
+
+    private void checkShape(long[] shape, long[] found, long rowNumber, int partition, boolean first) {
         if (first) {
             System.arraycopy(found, 0, shape, 0, found.length);
         } else if (!Arrays.equals(shape, found)) {
@@ -282,9 +321,8 @@ public final class DatasetColumn implements Serializable {
 
     private void appendArray(ArrayData a, int level, long[] shape, long rowNumber, int partition, GrowableBytes out) {
         if (a.numElements() != shape[level]) {
-            long[] found = shape.clone();
-            found[level] = a.numElements();
-            throw DatasetErrors.ragged(name, rowNumber, partition, shape, found);
+            // shape is this row's, measured along its first elements: another element differs.
+            throw DatasetErrors.notRectangular(name, rowNumber, partition, level + 1, shape[level], a.numElements());
         }
         if (level + 1 == depth) {
             appendLeaves(a, natural, out, rowNumber, partition);
@@ -350,9 +388,11 @@ public final class DatasetColumn implements Serializable {
      * Rows' values from the stored bytes of consecutive rows.
      *
      * @param stored the stored elements of {@code rows} rows ({@code rowShape} each), little-endian
-     * @param lengths each row's length for a padded column, or null
+     * @param lengths for a padded column, per dimension k = 1..depth (index k-1) the lengths along dimension k
+     *     of these rows, flattened as the {@code COLUMN.lengths} tensors hold them ([rows, M1, .., Mk-1]), each
+     *     already checked to lie within [0, Mk]; null otherwise
      */
-    public Object[] decode(ByteBuffer stored, int rows, long[] rowShape, long[] lengths) {
+    public Object[] decode(ByteBuffer stored, int rows, long[] rowShape, long[][] lengths) {
         ByteBuffer data = toNatural(stored);
         int rowElements = Math.toIntExact(io.sparktensors.format.safetensors.TensorEntry.elementCount(rowShape));
         int elementBytes = natural.bits() / 8;
@@ -367,13 +407,38 @@ public final class DatasetColumn implements Serializable {
                     yield b;
                 }
                 case VECTOR -> {
-                    int n = lengths == null ? rowElements : (int) lengths[r];
-                    yield new GenericInternalRow(new Object[] {(byte) 1, null, null, leaves(data, start, n)});
+                    ArrayData v = lengths == null
+                            ? leaves(data, start, rowElements)
+                            : padded(data, r * rowElements, rowShape, 0, lengths, r);
+                    yield new GenericInternalRow(new Object[] {(byte) 1, null, null, v});
                 }
-                default -> lengths == null ? nested(data, start, rowShape, 0) : leaves(data, start, (int) lengths[r]);
+                default ->
+                    lengths == null
+                            ? nested(data, start, rowShape, 0)
+                            : padded(data, r * rowElements, rowShape, 0, lengths, r);
             };
         }
         return values;
+    }
+
+    /**
+     * One padded (sub-)array: its length from the lengths of its level, its elements (or sub-arrays) from the
+     * padded block that starts at element {@code at}.
+     *
+     * @param index its position in the level's lengths tensor: the row for level 0, then parent * M + i
+     */
+    private ArrayData padded(ByteBuffer b, long at, long[] shape, int level, long[][] lengths, long index) {
+        int n = (int) lengths[level][Math.toIntExact(index)];
+        if (level == shape.length - 1) {
+            return leaves(b, Math.toIntExact(at * (natural.bits() / 8)), n);
+        }
+        long inner = io.sparktensors.format.safetensors.TensorEntry.elementCount(
+                Arrays.copyOfRange(shape, level + 1, shape.length));
+        Object[] items = new Object[n];
+        for (int i = 0; i < n; i++) {
+            items[i] = padded(b, at + i * inner, shape, level + 1, lengths, index * shape[level] + i);
+        }
+        return new GenericArrayData(items);
     }
 
     private ByteBuffer toNatural(ByteBuffer stored) {

@@ -20,4 +20,12 @@ public final class DatasetLayout {
     public static final String LENGTHS_SUFFIX = ".lengths";
 
     private DatasetLayout() {}
+
+    /**
+     * The tensor of a padded column's lengths along dimension {@code k} of its tensor (1 for the rows' own
+     * lengths, 2 for their elements' lengths, ...): {@code COLUMN.lengths}, {@code COLUMN.lengths.2}, ...
+     */
+    public static String lengths(String column, int k) {
+        return k == 1 ? column + LENGTHS_SUFFIX : column + LENGTHS_SUFFIX + "." + k;
+    }
 }

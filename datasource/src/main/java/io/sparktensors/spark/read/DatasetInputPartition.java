@@ -8,7 +8,7 @@ import org.apache.spark.sql.connector.read.InputPartition;
  * Rows of training data one task reads. {@code layout=dataset}: rows [rowStart, rowEnd) of one file, each
  * column a slice of its tensor; {@code kv}: whole rows, each a key and its column tensors, wherever they are.
  *
- * @param cells for dataset, one entry per output column (null for partition columns) and its lengths entry
+ * @param cells for dataset, one entry per output column (null for partition columns) and its lengths entries
  *     (or null); for kv, per row the entries of its columns
  * @param partitionValues the values of the partition columns (dataset) or each row's key (kv)
  */
@@ -21,6 +21,9 @@ record DatasetInputPartition(
         Object[] partitionValues)
         implements InputPartition {
 
-    /** Where one column's tensor is: file (index into files), entry, and its lengths tensor or null. */
-    record Cell(int file, TensorEntry entry, TensorEntry lengths) implements java.io.Serializable {}
+    /**
+     * Where one column's tensor is: file (index into files), entry, and for a padded column its lengths
+     * tensors along dimensions 1, 2, ... (checked against the entry's shape when planned), else null.
+     */
+    record Cell(int file, TensorEntry entry, List<TensorEntry> lengths) implements java.io.Serializable {}
 }

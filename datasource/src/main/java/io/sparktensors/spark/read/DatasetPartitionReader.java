@@ -1,5 +1,6 @@
 package io.sparktensors.spark.read;
 
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.safetensors.TensorEntry;
 import io.sparktensors.io.HadoopInputFile;
 import io.sparktensors.io.InputFile;
@@ -103,14 +104,30 @@ final class DatasetPartitionReader implements PartitionReader<InternalRow> {
             long[] rowShape = Arrays.copyOfRange(shape, 1, shape.length);
             long rowBytes = shape[0] == 0 ? 0 : c.entry().byteLength() / shape[0];
             ByteBuffer bytes = read(c.file(), c.entry().begin() + split.rowStart() * rowBytes, rows * rowBytes);
-            long[] lengths = null;
-            if (c.lengths() != null) {
-                ByteBuffer l = read(c.file(), c.lengths().begin() + split.rowStart() * 8, rows * 8L);
-                lengths = new long[rows];
-                l.asLongBuffer().get(lengths);
-            }
+            long[][] lengths = c.lengths() == null ? null : lengths(c, rowShape);
             columns[i] = column(schema.fields()[i], c.entry(), rowShape).decode(bytes, rows, rowShape, lengths);
         }
+    }
+
+    /** The split's rows of a padded column's lengths tensors, each length checked against its dimension. */
+    private long[][] lengths(DatasetInputPartition.Cell c, long[] rowShape) throws IOException {
+        long[][] out = new long[c.lengths().size()][];
+        for (int k = 0; k < out.length; k++) {
+            TensorEntry l = c.lengths().get(k);
+            long perRow = TensorEntry.elementCount(Arrays.copyOfRange(l.shape(), 1, l.shape().length));
+            ByteBuffer b = read(c.file(), l.begin() + split.rowStart() * perRow * 8, rows * perRow * 8);
+            out[k] = new long[Math.toIntExact(rows * perRow)];
+            b.asLongBuffer().get(out[k]);
+            for (long v : out[k]) {
+                if (v < 0 || v > rowShape[k]) {
+                    throw new MalformedTensorFileException(
+                            split.files().get(c.file()),
+                            l.name(),
+                            "length " + v + " lies outside [0, " + rowShape[k] + "], the padded dimension");
+                }
+            }
+        }
+        return out;
     }
 
     private void loadKv() throws IOException {

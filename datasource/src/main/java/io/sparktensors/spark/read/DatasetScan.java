@@ -1,8 +1,11 @@
 package io.sparktensors.spark.read;
 
+import io.sparktensors.errors.MalformedTensorFileException;
+import io.sparktensors.format.DType;
 import io.sparktensors.format.safetensors.TensorEntry;
 import io.sparktensors.spark.DatasetLayout;
 import io.sparktensors.spark.SerializableConfiguration;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -111,14 +114,19 @@ public final class DatasetScan implements ScanBuilder, SupportsPushDownRequiredC
                     continue;
                 }
                 TensorEntry e = byName.get(field.name());
-                TensorEntry lengths = byName.get(field.name() + DatasetLayout.LENGTHS_SUFFIX);
                 if (e == null) {
                     throw new IllegalArgumentException(
                             "Cannot read the dataset: file " + f.status().getPath() + " has no tensor for column '"
                                     + field.name() + "'. Read files written together, with one schema");
                 }
+                List<TensorEntry> lengths = lengths(f, byName, e, rows);
                 cells[i] = new DatasetInputPartition.Cell(0, e, lengths);
-                rowBytes += rows == 0 ? 0 : e.byteLength() / rows + (lengths == null ? 0 : 8);
+                if (rows > 0) {
+                    rowBytes += e.byteLength() / rows;
+                    for (TensorEntry l : lengths == null ? List.<TensorEntry>of() : lengths) {
+                        rowBytes += l.byteLength() / rows;
+                    }
+                }
             }
             long perSplit = Math.max(1, conf.maxPartitionBytes() / Math.max(1, rowBytes));
             List<String> paths = List.of(f.status().getPath().toString());
@@ -134,6 +142,47 @@ public final class DatasetScan implements ScanBuilder, SupportsPushDownRequiredC
             }
         }
         return out.toArray(new InputPartition[0]);
+    }
+
+    /**
+     * A column tensor's lengths tensors when it was padded ({@code COLUMN.lengths}, {@code .lengths.2}, ...:
+     * one per dimension after the rows, each I64 of the shape [rows, M1, .., Mk-1]), or null; a tensor whose
+     * rows are not the file's, or lengths tensors of the wrong shape, make the file malformed.
+     */
+    private static List<TensorEntry> lengths(
+            DatasetFiles.Listed f, Map<String, TensorEntry> byName, TensorEntry e, long rows) {
+        long[] shape = e.shape();
+        if (shape.length == 0 || shape[0] != rows) {
+            throw malformed(
+                    f,
+                    e.name(),
+                    "shape " + Arrays.toString(shape) + " does not start with the file's " + rows + " rows ("
+                            + DatasetLayout.ROWS + ")");
+        }
+        if (!byName.containsKey(DatasetLayout.lengths(e.name(), 1))) {
+            return null;
+        }
+        List<TensorEntry> out = new ArrayList<>();
+        for (int k = 1; k < shape.length; k++) {
+            String name = DatasetLayout.lengths(e.name(), k);
+            TensorEntry l = byName.get(name);
+            long[] expected = Arrays.copyOf(shape, k);
+            if (l == null || l.dtype() != DType.I64 || !Arrays.equals(expected, l.shape())) {
+                throw malformed(
+                        f,
+                        name,
+                        "a padded column of shape " + Arrays.toString(shape) + " needs it, as I64 of shape "
+                                + Arrays.toString(expected) + "; found "
+                                + (l == null ? "none" : l.dtype() + " " + Arrays.toString(l.shape())));
+            }
+            out.add(l);
+        }
+        return out;
+    }
+
+    private static UncheckedIOException malformed(DatasetFiles.Listed f, String tensor, String fault) {
+        return new UncheckedIOException(
+                new MalformedTensorFileException(f.status().getPath().toString(), tensor, fault));
     }
 
     private InputPartition[] planKv() {

@@ -24,7 +24,7 @@ import org.apache.spark.sql.types.StructType;
  * @param columns the data columns (partition columns excluded), in schema order
  * @param rowsPerFile most rows per file, or 0 for no limit
  * @param maxFileSize tensor bytes after which a file is closed
- * @param pad whether ragged 1-d arrays are padded
+ * @param pad whether array and vector columns are padded (ragged=pad)
  * @param metadata every file's {@code __metadata__} before the row count is added
  */
 public record DatasetWriteConf(

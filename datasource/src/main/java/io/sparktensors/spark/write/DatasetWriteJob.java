@@ -29,6 +29,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.execution.datasources.SQLHadoopMapReduceCommitProtocol;
 import org.apache.spark.sql.types.ByteType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -53,6 +54,9 @@ public final class DatasetWriteJob {
     static final String JOB_ID = "spark.tensors.datasetJobId";
     /** Spark's option key for {@code partitionBy} columns handed to a V1 source (a JSON array). */
     private static final String PARTITION_COLUMNS = "__partition_columns";
+
+    private static final String COMMIT_PROTOCOL = "spark.sql.sources.commitProtocolClass";
+    private static final String PARTITION_OVERWRITE_MODE = "spark.sql.sources.partitionOverwriteMode";
 
     /** Dataset writes in progress on this driver, by id, for {@link DatasetFileFormat} to pick up. */
     static final Map<String, DatasetWriteConf> PENDING = new ConcurrentHashMap<>();
@@ -80,13 +84,14 @@ public final class DatasetWriteJob {
     /** Writes {@code data} in the layout its options ask for. */
     public static void write(SparkSession spark, SaveMode mode, Map<String, String> options, Dataset<Row> data) {
         switch (layout(options)) {
-            case DatasetLayout.DATASET -> writeDataset(mode, options, data);
+            case DatasetLayout.DATASET -> writeDataset(spark, mode, options, data);
             case DatasetLayout.KV -> writeKv(spark, mode, options, data);
             default -> CheckpointWriteJob.write(spark, mode, options, data);
         }
     }
 
-    private static void writeDataset(SaveMode mode, Map<String, String> options, Dataset<Row> data) {
+    private static void writeDataset(
+            SparkSession spark, SaveMode mode, Map<String, String> options, Dataset<Row> data) {
         List<String> partitionColumns = partitionColumns(options);
         DatasetWriteConf conf = DatasetWriteConf.parse(options, data.schema(), partitionColumns, userMetadata(options));
         String path = TensorWriteConf.parse(options).path();
@@ -96,9 +101,18 @@ public final class DatasetWriteJob {
             Map<String, String> passed = new HashMap<>(options);
             passed.remove(PARTITION_COLUMNS);
             passed.remove("path");
+            SaveMode sparkMode = mode;
+            if (mode == SaveMode.Overwrite && runsDatasetCommitter(spark)) {
+                // Spark would empty the folder before the job; appending and letting the committer delete the
+                // old files at the job's commit keeps them when the job fails.
+                sparkMode = SaveMode.Append;
+                passed.put(
+                        DatasetOutputCommitter.OVERWRITE,
+                        dynamicOverwrite(spark, options) && !partitionColumns.isEmpty() ? "dynamic" : "static");
+            }
             data.write()
                     .format(DatasetFileFormat.class.getName())
-                    .mode(mode)
+                    .mode(sparkMode)
                     .options(passed)
                     .option(JOB_ID, id)
                     .option("maxRecordsPerFile", "0")
@@ -107,6 +121,32 @@ public final class DatasetWriteJob {
         } finally {
             PENDING.remove(id);
         }
+    }
+
+    /**
+     * Whether the session's file commit protocol is Spark's SQL one, which runs the committer a job names
+     * ({@link DatasetOutputCommitter}); another (such as the S3A committers' {@code PathOutputCommitProtocol})
+     * runs its own, so shapes are checked within tasks only and an overwrite empties the folder first.
+     */
+    static boolean runsDatasetCommitter(SparkSession spark) {
+        String name = spark.conf().get(COMMIT_PROTOCOL, SQLHadoopMapReduceCommitProtocol.class.getName());
+        try {
+            Class<?> c = Class.forName(name, false, Thread.currentThread().getContextClassLoader());
+            return SQLHadoopMapReduceCommitProtocol.class.isAssignableFrom(c);
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
+    /** Spark's partitionOverwriteMode: the write option, else the session's setting; static by default. */
+    private static boolean dynamicOverwrite(SparkSession spark, Map<String, String> options) {
+        String mode = spark.conf().get(PARTITION_OVERWRITE_MODE, "static");
+        for (Map.Entry<String, String> e : options.entrySet()) {
+            if (e.getKey().equalsIgnoreCase("partitionOverwriteMode")) {
+                mode = e.getValue();
+            }
+        }
+        return mode.trim().equalsIgnoreCase("dynamic");
     }
 
     private static List<String> partitionColumns(Map<String, String> options) {
@@ -229,7 +269,7 @@ public final class DatasetWriteJob {
                 DatasetColumn c = columns[i];
                 GrowableBytes buf = new GrowableBytes(c.name(), 64);
                 long[] shape = new long[c.depth()];
-                c.append(row, ordinals[i], buf, shape, false, rowNumber, partition, true);
+                c.append(row, ordinals[i], buf, shape, rowNumber, partition, true);
                 if (c.kind() == DatasetColumn.Kind.BINARY) {
                     shape = c.declaredShape();
                 }

@@ -56,7 +56,15 @@ class DatasetGoldenTest extends SparkTestBase {
         List<Row> rows = new ArrayList<>();
         for (int r = 0; r < 6; r++) {
             List<Float> emb = List.of(r * 0.5f, -r * 0.25f, 1f / (r + 1), (float) r * r);
-            List<List<Integer>> grid = List.of(List.of(r, r + 1, r + 2), List.of(-r, -r - 1, -r - 2));
+            // Ragged in both dimensions: r % 3 + 1 inner arrays, the i-th of (i + r) % 3 + 1 ints.
+            List<List<Integer>> grid = new ArrayList<>();
+            for (int i = 0; i <= r % 3; i++) {
+                List<Integer> inner = new ArrayList<>();
+                for (int j = 0; j <= (i + r) % 3; j++) {
+                    inner.add(10 * r + i - j);
+                }
+                grid.add(inner);
+            }
             List<Integer> tokens = new ArrayList<>();
             for (int t = 0; t <= r % 4; t++) {
                 tokens.add(100 * r + t);

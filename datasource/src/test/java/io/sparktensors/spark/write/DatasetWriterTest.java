@@ -25,6 +25,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -235,6 +238,302 @@ class DatasetWriterTest extends SparkTestBase {
         assertArrayEquals(new long[] {3, 3}, byName.get("tokens").shape());
         assertEquals(DType.I64, byName.get("tokens.lengths").dtype());
         assertEquals(sorted(df), sorted(readBack(out)));
+    }
+
+    private static long[] longs(Path file, TensorEntry t) throws Exception {
+        SafetensorsHeader h = header(file);
+        ByteBuffer b = ByteBuffer.wrap(
+                        Files.readAllBytes(file), (int) (h.dataStart() + t.begin()), (int) t.byteLength())
+                .slice()
+                .order(ByteOrder.LITTLE_ENDIAN);
+        long[] out = new long[(int) (t.byteLength() / 8)];
+        b.asLongBuffer().get(out);
+        return out;
+    }
+
+    private static final StructType NESTED = new StructType()
+            .add("id", DataTypes.IntegerType, false)
+            .add(
+                    "sents",
+                    DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.IntegerType, false), false),
+                    false);
+
+    @Test
+    void nestedRaggedArraysArePaddedInEveryDimension() throws Exception {
+        Dataset<Row> df = spark.createDataFrame(
+                        List.of(
+                                RowFactory.create(0, List.of(List.of(1, 2, 3), List.of(4))),
+                                RowFactory.create(1, List.of(List.of(5))),
+                                RowFactory.create(2, List.of()),
+                                RowFactory.create(3, List.of(List.of(), List.of(6, 7), List.of(8, 9, 10, 11)))),
+                        NESTED)
+                .coalesce(1);
+        Exception refused = assertThrows(
+                Exception.class,
+                () -> df.write()
+                        .format("safetensors")
+                        .option("layout", "dataset")
+                        .save(dir.resolve("refused").toString()));
+        assertTrue(
+                messages(refused)
+                        .contains("column 'sents' is ragged: row 0 of input partition 0 has arrays of lengths 3 and 1"
+                                + " along dimension 2"),
+                messages(refused));
+
+        Path out = dir.resolve("nested");
+        df.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("ragged", "pad")
+                .save(out.toString());
+        Path file = files(out).get(0);
+        Map<String, TensorEntry> byName = byName(header(file));
+        assertArrayEquals(new long[] {4, 3, 4}, byName.get("sents").shape());
+        assertArrayEquals(new long[] {4}, byName.get("sents.lengths").shape());
+        assertArrayEquals(new long[] {4, 3}, byName.get("sents.lengths.2").shape());
+        assertArrayEquals(new long[] {2, 1, 0, 3}, longs(file, byName.get("sents.lengths")));
+        assertArrayEquals(new long[] {3, 1, 0, 1, 0, 0, 0, 0, 0, 0, 2, 4}, longs(file, byName.get("sents.lengths.2")));
+        TensorEntry data = byName.get("sents");
+        ByteBuffer b = ByteBuffer.wrap(
+                        Files.readAllBytes(file), (int) (header(file).dataStart() + data.begin()), (int)
+                                data.byteLength())
+                .slice()
+                .order(ByteOrder.LITTLE_ENDIAN);
+        int[] values = new int[48];
+        b.asIntBuffer().get(values);
+        int[] expected = new int[48];
+        int[][][] rows = {{{1, 2, 3}, {4}}, {{5}}, {}, {{}, {6, 7}, {8, 9, 10, 11}}};
+        for (int r = 0; r < rows.length; r++) {
+            for (int i = 0; i < rows[r].length; i++) {
+                System.arraycopy(rows[r][i], 0, expected, r * 12 + i * 4, rows[r][i].length);
+            }
+        }
+        assertArrayEquals(expected, values, "each dimension padded with zeros");
+        assertEquals(sorted(df), sorted(readBack(out)));
+    }
+
+    @Test
+    void threeLevelRaggedArraysRoundTripAcrossFilesAndSplits() throws Exception {
+        StructType schema = new StructType()
+                .add("id", DataTypes.IntegerType, false)
+                .add(
+                        "cube",
+                        DataTypes.createArrayType(
+                                DataTypes.createArrayType(
+                                        DataTypes.createArrayType(DataTypes.DoubleType, false), false),
+                                false),
+                        false)
+                .add("v", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+        java.util.Random random = new java.util.Random(15);
+        List<Row> rows = new ArrayList<>();
+        for (int r = 0; r < 60; r++) {
+            List<List<List<Double>>> cube = new ArrayList<>();
+            for (int i = random.nextInt(4); i > 0; i--) {
+                List<List<Double>> plane = new ArrayList<>();
+                for (int j = random.nextInt(4); j > 0; j--) {
+                    List<Double> line = new ArrayList<>();
+                    for (int k = random.nextInt(5); k > 0; k--) {
+                        line.add(random.nextGaussian());
+                    }
+                    plane.add(line);
+                }
+                cube.add(plane);
+            }
+            List<Float> v = new ArrayList<>();
+            for (int k = random.nextInt(6); k > 0; k--) {
+                v.add(random.nextFloat());
+            }
+            rows.add(RowFactory.create(r, cube, v));
+        }
+        Dataset<Row> df = spark.createDataFrame(rows, schema).repartition(2);
+        Path out = dir.resolve("cube");
+        df.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("ragged", "pad")
+                .option("rowsPerFile", "7")
+                .save(out.toString());
+        Map<String, TensorEntry> byName = byName(header(files(out).get(0)));
+        assertEquals(3, byName.get("cube.lengths.3").shape().length);
+        assertEquals(1, byName.get("v.lengths").shape().length);
+        Dataset<Row> back = spark.read()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("maxPartitionBytes", "300")
+                .load(out.toString());
+        assertTrue(back.rdd().getNumPartitions() > files(out).size(), "files split into row ranges");
+        assertEquals(sorted(df), sorted(back));
+        assertEquals(sorted(df.select("cube")), sorted(back.select("cube")));
+    }
+
+    @Test
+    void aLengthBeyondItsPaddedDimensionIsAMalformedFile() throws Exception {
+        Dataset<Row> df = spark.createDataFrame(
+                        List.of(
+                                RowFactory.create(0, List.of(List.of(1, 2), List.of(3))),
+                                RowFactory.create(1, List.of(List.of(4)))),
+                        NESTED)
+                .coalesce(1);
+        Path out = dir.resolve("bad-lengths");
+        df.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("ragged", "pad")
+                .save(out.toString());
+        Path file = files(out).get(0);
+        SafetensorsHeader h = header(file);
+        TensorEntry inner = byName(h).get("sents.lengths.2");
+        byte[] bytes = Files.readAllBytes(file);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putLong((int) (h.dataStart() + inner.begin()), 99);
+        Files.write(file, bytes);
+        Files.deleteIfExists(file.resolveSibling("." + file.getFileName() + ".crc"));
+        Exception e = assertThrows(Exception.class, () -> readBack(out).collectAsList());
+        String m = messages(e);
+        assertTrue(m.contains("tensor 'sents.lengths.2': length 99 lies outside [0, 2]"), m);
+        assertTrue(m.contains(file.getFileName().toString()), m);
+    }
+
+    private static final StructType TOKENS = new StructType()
+            .add("id", DataTypes.IntegerType, false)
+            .add("tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), true);
+
+    /** Rows {@code from..from+n-1} in two input partitions, the first half's arrays of one length, the rest's another. */
+    private Dataset<Row> twoPartitions(int from, int n, int firstLength, int secondLength) {
+        List<Row> rows = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            int[] tokens = new int[r < n / 2 ? firstLength : secondLength];
+            for (int t = 0; t < tokens.length; t++) {
+                tokens[t] = (from + r) * 10 + t;
+            }
+            rows.add(RowFactory.create(from + r, tokens)); // an RDD's rows take arrays, not java.util.List
+        }
+        JavaRDD<Row> rdd =
+                JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, 2);
+        return spark.createDataFrame(rdd, TOKENS);
+    }
+
+    private void writeTo(Dataset<Row> df, Path out, String mode, String... options) {
+        DataFrameWriter<Row> w =
+                df.write().format("safetensors").option("layout", "dataset").mode(mode);
+        for (int i = 0; i < options.length; i += 2) {
+            w = w.option(options[i], options[i + 1]);
+        }
+        w.save(out.toString());
+    }
+
+    @Test
+    void tasksThatDisagreeOnLengthsFailTheJobBeforeAnythingIsPublished() throws Exception {
+        Dataset<Row> df = twoPartitions(0, 10, 3, 4);
+        assertEquals(2, df.rdd().getNumPartitions());
+        Path out = dir.resolve("across");
+        Exception e = assertThrows(Exception.class, () -> writeTo(df, out, "errorifexists"));
+        String m = messages(e);
+        assertTrue(m.contains("column 'tokens' is ragged across tasks: its rows have shape [3] in part-00000-"), m);
+        assertTrue(m.contains(" but [4] in part-00001-"), m);
+        assertTrue(!Files.exists(out) || files(out).isEmpty(), "no data file published");
+        assertFalse(Files.exists(out.resolve("_SUCCESS")));
+
+        // Padded, each file has its own width, and the rows read back exact.
+        Path padded = dir.resolve("across-padded");
+        writeTo(df, padded, "errorifexists", "ragged", "pad");
+        List<Long> widths = new ArrayList<>();
+        for (Path f : files(padded)) {
+            widths.add(byName(header(f)).get("tokens").shape()[1]);
+        }
+        assertEquals(List.of(3L, 4L), widths.stream().sorted().collect(Collectors.toList()));
+        assertEquals(sorted(df), sorted(readBack(padded)));
+    }
+
+    @Test
+    void aFailedOverwriteLeavesTheOldDataReadable() throws Exception {
+        Path out = dir.resolve("overwrite");
+        Dataset<Row> old = twoPartitions(0, 6, 2, 2);
+        writeTo(old, out, "errorifexists");
+        List<String> before = sorted(readBack(out));
+        assertEquals(sorted(old), before);
+
+        // Fails at the job's commit: the tasks wrote arrays of different lengths.
+        assertThrows(Exception.class, () -> writeTo(twoPartitions(100, 6, 2, 5), out, "overwrite"));
+        assertEquals(before, sorted(readBack(out)), "old data kept when the commit fails");
+        assertTrue(Files.exists(out.resolve("_SUCCESS")));
+
+        // Fails in a task: a null in the second input partition's last row.
+        List<Row> poisoned = new ArrayList<>(twoPartitions(200, 6, 2, 2).collectAsList());
+        poisoned.set(5, RowFactory.create(205, null));
+        Dataset<Row> bad = spark.createDataFrame(
+                JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(poisoned, 2), TOKENS);
+        Exception e = assertThrows(Exception.class, () -> writeTo(bad, out, "overwrite"));
+        assertTrue(messages(e).contains("column 'tokens' holds a null in row 2 of input partition 1"), messages(e));
+        assertEquals(before, sorted(readBack(out)), "old data kept when a task fails");
+        assertEquals(2, files(out).size());
+
+        Dataset<Row> fresh = twoPartitions(300, 4, 3, 3);
+        writeTo(fresh, out, "overwrite");
+        assertEquals(sorted(fresh), sorted(readBack(out)), "a committed overwrite replaces everything");
+        assertEquals(2, files(out).size(), "no old file left");
+
+        // Overwriting the folder the job reads: the inputs are read before the commit deletes them.
+        readBack(out)
+                .selectExpr("id + 1000 as id", "tokens")
+                .write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .mode("overwrite")
+                .save(out.toString());
+        assertEquals(
+                sorted(fresh.selectExpr("id + 1000 as id", "tokens")), sorted(readBack(out)), "rewritten in place");
+    }
+
+    @Test
+    void withAnotherCommitProtocolTheWriteIsThatProtocols() throws Exception {
+        String key = "spark.sql.sources.commitProtocolClass";
+        String before = spark.conf().get(key);
+        spark.conf().set(key, "org.apache.spark.internal.io.HadoopMapReduceCommitProtocol");
+        try {
+            assertFalse(DatasetWriteJob.runsDatasetCommitter(spark));
+            Path out = dir.resolve("other-protocol");
+            writeTo(twoPartitions(0, 4, 2, 2), out, "errorifexists");
+            Dataset<Row> fresh = twoPartitions(10, 4, 3, 3);
+            writeTo(fresh, out, "overwrite");
+            assertEquals(sorted(fresh), sorted(readBack(out)), "Spark's own overwrite");
+        } finally {
+            spark.conf().set(key, before);
+        }
+        assertTrue(DatasetWriteJob.runsDatasetCommitter(spark));
+    }
+
+    @Test
+    void dynamicOverwriteReplacesOnlyThePartitionsWritten() throws Exception {
+        StructType schema =
+                new StructType().add("split", DataTypes.StringType, false).add("x", DataTypes.IntegerType, false);
+        Path out = dir.resolve("dynamic");
+        Dataset<Row> old = spark.createDataFrame(
+                List.of(RowFactory.create("a", 1), RowFactory.create("a", 2), RowFactory.create("b", 3)), schema);
+        old.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .partitionBy("split")
+                .save(out.toString());
+        Dataset<Row> b = spark.createDataFrame(List.of(RowFactory.create("b", 30), RowFactory.create("b", 31)), schema);
+        b.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .option("partitionOverwriteMode", "dynamic")
+                .partitionBy("split")
+                .mode("overwrite")
+                .save(out.toString());
+        assertEquals(
+                List.of("1|a|", "2|a|", "30|b|", "31|b|"), sorted(readBack(out)), "split=a kept, split=b replaced");
+
+        Dataset<Row> c = spark.createDataFrame(List.of(RowFactory.create("c", 5)), schema);
+        c.write()
+                .format("safetensors")
+                .option("layout", "dataset")
+                .partitionBy("split")
+                .mode("overwrite")
+                .save(out.toString());
+        assertEquals(List.of("5|c|"), sorted(readBack(out)), "a static overwrite replaces every partition");
+        assertFalse(Files.exists(out.resolve("split=a")));
     }
 
     @Test

@@ -1,0 +1,150 @@
+package io.sparktensors.spark.write;
+
+import io.sparktensors.errors.DatasetErrors;
+import io.sparktensors.format.ReadLimits;
+import io.sparktensors.format.safetensors.HeaderReader;
+import io.sparktensors.format.safetensors.SafetensorsHeader;
+import io.sparktensors.format.safetensors.TensorEntry;
+import io.sparktensors.io.HadoopInputFile;
+import io.sparktensors.spark.DatasetColumn;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.mapreduce.JobContext;
+import org.apache.hadoop.mapreduce.TaskAttemptContext;
+import org.apache.hadoop.mapreduce.lib.output.FileOutputCommitter;
+
+/**
+ * The Hadoop committer of a {@code layout=dataset} write: Spark's file commit protocol
+ * ({@code SQLHadoopMapReduceCommitProtocol}) runs it because {@link DatasetFileFormat} names it in the job's
+ * {@code spark.sql.sources.outputCommitterClass}, as Parquet names its own. It is Hadoop's
+ * {@link FileOutputCommitter} with algorithm 1 (a task's files stay under {@code _temporary} until the job
+ * commits) plus two steps at the start of the job commit, before anything is published:
+ *
+ * <ol>
+ *   <li>the shapes: every task checked its own rows, but two tasks can still disagree (one wrote arrays of 3,
+ *       another of 4). The committed files' headers are read and each column not padded must have one per-row
+ *       shape in all of them; else the commit fails, the job aborts and no file is published;
+ *   <li>an overwrite: the old contents of the folder (static) or of the partition folders the job wrote
+ *       (dynamic) are deleted only now, so a job that fails leaves the old data as it was.
+ * </ol>
+ *
+ * The rest of the commit is the file committer's (renames into place, then {@code _SUCCESS}): it is not
+ * atomic to a reader listing the folder at that moment, as for Parquet. Public with this constructor because
+ * Spark instantiates it by name.
+ */
+public final class DatasetOutputCommitter extends FileOutputCommitter {
+    /** Job setting: {@code static} or {@code dynamic} when the write replaces old data. */
+    static final String OVERWRITE = "spark.tensors.datasetOverwrite";
+
+    public DatasetOutputCommitter(Path outputPath, TaskAttemptContext context) throws IOException {
+        super(outputPath, context);
+    }
+
+    @Override
+    public void commitJob(JobContext context) throws IOException {
+        Path output = getOutputPath();
+        FileSystem fs = output.getFileSystem(context.getConfiguration());
+        Path attempt = getJobAttemptPath(context);
+        List<Committed> files = new ArrayList<>();
+        if (fs.exists(attempt)) {
+            for (FileStatus task : fs.listStatus(attempt)) {
+                if (task.isDirectory() && !task.getPath().getName().equals(PENDING_DIR_NAME)) {
+                    collect(fs, task, "", files);
+                }
+            }
+        }
+        files.sort(Comparator.comparing(c -> c.relative));
+        DatasetWriteConf conf =
+                DatasetWriteJob.PENDING.get(context.getConfiguration().get(DatasetWriteJob.JOB_ID, ""));
+        checkShapes(fs, files, conf);
+        String overwrite = context.getConfiguration().get(OVERWRITE);
+        if (overwrite != null) {
+            deleteOld(fs, output, files, overwrite.equals("dynamic"));
+        }
+        super.commitJob(context);
+    }
+
+    /** A file a committed task wrote, with its path below the task's folder ({@code k=v/.../part-...}). */
+    private record Committed(FileStatus status, String relative) {
+        String folder() {
+            int slash = relative.lastIndexOf('/');
+            return slash < 0 ? "" : relative.substring(0, slash);
+        }
+    }
+
+    private static void collect(FileSystem fs, FileStatus dir, String prefix, List<Committed> out) throws IOException {
+        for (FileStatus child : fs.listStatus(dir.getPath())) {
+            String name = child.getPath().getName();
+            if (child.isDirectory()) {
+                collect(fs, child, prefix + name + "/", out);
+            } else if (name.endsWith(".safetensors")) {
+                out.add(new Committed(child, prefix + name));
+            }
+        }
+    }
+
+    /** Fails when two files disagree on a column's per-row shape (columns padded by ragged=pad may differ). */
+    private static void checkShapes(FileSystem fs, List<Committed> files, DatasetWriteConf conf) throws IOException {
+        if (conf == null) {
+            return; // not started by DatasetWriteJob on this driver: nothing to check against
+        }
+        Map<String, long[]> first = new HashMap<>();
+        Map<String, String> firstFile = new HashMap<>();
+        for (Committed f : files) {
+            SafetensorsHeader header = HeaderReader.read(
+                            HadoopInputFile.of(fs, f.status()), ReadLimits.DEFAULT_MAX_HEADER_BYTES)
+                    .header();
+            Map<String, TensorEntry> byName = new HashMap<>();
+            header.tensors().forEach(t -> byName.put(t.name(), t));
+            for (DatasetColumn c : conf.columns()) {
+                TensorEntry t = byName.get(c.name());
+                if (t == null || t.shape().length == 0 || t.shape()[0] == 0 || (conf.pad() && c.paddable())) {
+                    continue; // an empty file's arrays have no length to agree on
+                }
+                long[] rowShape = Arrays.copyOfRange(t.shape(), 1, t.shape().length);
+                long[] seen = first.putIfAbsent(c.name(), rowShape);
+                firstFile.putIfAbsent(c.name(), f.relative());
+                if (seen != null && !Arrays.equals(seen, rowShape)) {
+                    throw DatasetErrors.raggedAcrossTasks(
+                            c.name(), firstFile.get(c.name()), seen, f.relative(), rowShape);
+                }
+            }
+        }
+    }
+
+    /** Deletes what the new files replace: all of the folder but the pending output, or the folders written. */
+    private static void deleteOld(FileSystem fs, Path output, List<Committed> files, boolean dynamic)
+            throws IOException {
+        if (!dynamic) {
+            for (FileStatus old : fs.listStatus(output)) {
+                if (!old.getPath().getName().equals(PENDING_DIR_NAME)) {
+                    delete(fs, old.getPath());
+                }
+            }
+            return;
+        }
+        TreeSet<String> folders = new TreeSet<>();
+        files.forEach(f -> folders.add(f.folder()));
+        for (String folder : folders) {
+            Path old = folder.isEmpty() ? null : new Path(output, folder);
+            if (old != null && fs.exists(old)) {
+                delete(fs, old);
+            }
+        }
+    }
+
+    private static void delete(FileSystem fs, Path path) throws IOException {
+        if (!fs.delete(path, true) && fs.exists(path)) {
+            throw new IOException("Cannot overwrite the dataset: " + path + " could not be deleted");
+        }
+    }
+}
