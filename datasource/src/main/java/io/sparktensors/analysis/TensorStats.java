@@ -62,11 +62,12 @@ public record TensorStats(
     }
 
     /**
-     * Which kernel summarises float tensors in this JVM: {@code "vector"} (the Vector API module is present,
-     * as in executors Spark 4 starts) or {@code "scalar"}; both give the same bits.
+     * Which kernel summarises float tensors in this JVM: {@code "vector, 256-bit"} or {@code "vector, 512-bit"}
+     * (the Vector API module is present, as in executors Spark 4 starts) or {@code "scalar"}; all give the
+     * same bits.
      */
     public static String kernel() {
-        return StatsKernel.vector() != null ? "vector" : "scalar";
+        return StatsKernel.vector() != null ? "vector, " + VectorStatsKernel.width() : "scalar";
     }
 
     /** As {@link #of(ByteBuffer, DType)}, with the vector kernel given (null: the scalar one alone). */

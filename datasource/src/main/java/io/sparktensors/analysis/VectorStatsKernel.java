@@ -5,20 +5,35 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The vector kernel of {@link TensorStats} (the incubating Vector API, present when the JVM runs with
  * {@code --add-modules=jdk.incubator.vector}, as Spark 4 starts executors): a block of values that floats hold
- * exactly, eight at a time, each value widened to double and added to lane {@code i % 8} of each sum, as
- * {@link StatsKernel} defines, so both kernels give the same bits. Loaded only through {@link
- * StatsKernel#vector()}, which falls back to the scalar kernel when the module is absent or the processor's
- * vectors are narrower than 256 bits (where the API would emulate them slowly).
+ * exactly, 8 or 16 at a time (256- or 512-bit vectors, as the processor has), each value widened to double and
+ * added to lane {@code i % 8} of each sum, in the order {@link StatsKernel} defines, so both kernels give the
+ * same bits. With 256-bit vectors the eight lanes are two vectors of four doubles (values {@code i..i+3} and
+ * {@code i+4..i+7}); with 512-bit vectors one vector of eight, which takes values {@code i..i+7} and then
+ * {@code i+8..i+15}: either way lane {@code l} adds values {@code l, l+8, l+16, ...} in turn. Loaded only
+ * through {@link StatsKernel#vector()}, which falls back to the scalar kernel when the module is absent or the
+ * processor's vectors are narrower than 256 bits (where the API would emulate them slowly).
  */
 final class VectorStatsKernel {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_256;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    /**
+     * Whether vectors are 512 bits wide: one vector of doubles holds all eight lanes ({@code
+     * -Dsparktensors.kernel.bits=256} keeps 256-bit vectors, to compare).
+     */
+    private static final boolean WIDE = DoubleVector.SPECIES_PREFERRED.vectorBitSize() >= 512
+            && !"256".equals(System.getProperty("sparktensors.kernel.bits"));
+
+    private static final VectorShape SHAPE = WIDE ? VectorShape.S_512_BIT : VectorShape.S_256_BIT;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.withShape(SHAPE);
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED.withShape(SHAPE);
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.withShape(SHAPE);
+    /** BF16 bit patterns, as many as {@link #F} holds floats: half its width. */
+    private static final VectorSpecies<Short> S =
+            ShortVector.SPECIES_PREFERRED.withShape(WIDE ? VectorShape.S_256_BIT : VectorShape.S_128_BIT);
 
     private VectorStatsKernel() {}
 
@@ -29,7 +44,10 @@ final class VectorStatsKernel {
         return new VectorStatsKernel();
     }
 
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
+    /** Which vectors the kernel runs on, for benchmarks: "256-bit" or "512-bit". */
+    static String width() {
+        return SHAPE.vectorBitSize() + "-bit";
+    }
 
     /**
      * Statistics of {@code m} values when every value and sum is finite, else null (as {@link
@@ -37,36 +55,42 @@ final class VectorStatsKernel {
      * the BF16 bit patterns {@code bf16[0, m)}, widened in the registers (no decoded copy is written).
      */
     TensorStats finiteBlock(float[] v, short[] bf16, int m) {
-        DoubleVector sumLow = DoubleVector.zero(D); // lanes 0-3
-        DoubleVector sumHigh = DoubleVector.zero(D); // lanes 4-7
-        DoubleVector squaresLow = sumLow;
-        DoubleVector squaresHigh = sumLow;
+        DoubleVector sumA = DoubleVector.zero(D); // lanes 0-3 (0-7 when wide)
+        DoubleVector sumB = sumA; // lanes 4-7 (unused when wide)
+        DoubleVector squaresA = sumA;
+        DoubleVector squaresB = sumA;
         FloatVector lo = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
         FloatVector hi = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         IntVector zeros = IntVector.zero(I);
         IntVector one = IntVector.broadcast(I, 1);
+        int step = F.length();
         int i = 0;
-        for (; i + StatsKernel.LANES <= m; i += StatsKernel.LANES) {
+        for (; i + step <= m; i += step) {
             FloatVector x = load(v, bf16, i);
             lo = lo.blend(x, x.lt(lo));
             hi = hi.blend(x, x.compare(VectorOperators.GT, hi));
             zeros = zeros.add(one, x.eq(0f).cast(I));
-            DoubleVector low = (DoubleVector) x.convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector high = (DoubleVector) x.convertShape(VectorOperators.F2D, D, 1);
-            sumLow = sumLow.add(low);
-            sumHigh = sumHigh.add(high);
-            squaresLow = squaresLow.add(low.mul(low));
-            squaresHigh = squaresHigh.add(high.mul(high));
+            DoubleVector first = (DoubleVector) x.convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector second = (DoubleVector) x.convertShape(VectorOperators.F2D, D, 1);
+            if (WIDE) {
+                sumA = sumA.add(first).add(second);
+                squaresA = squaresA.add(first.mul(first)).add(second.mul(second));
+            } else {
+                sumA = sumA.add(first);
+                sumB = sumB.add(second);
+                squaresA = squaresA.add(first.mul(first));
+                squaresB = squaresB.add(second.mul(second));
+            }
         }
-        double[] sum = lanes(sumLow, sumHigh);
-        double[] squares = lanes(squaresLow, squaresHigh);
+        double[] sum = lanes(sumA, sumB);
+        double[] squares = lanes(squaresA, squaresB);
         double min = lo.reduceLanes(VectorOperators.MIN);
         double max = hi.reduceLanes(VectorOperators.MAX);
         long zeroCount = zeros.reduceLanes(VectorOperators.ADD);
-        for (int l = 0; i < m; i++, l++) {
+        for (; i < m; i++) { // i started at a multiple of 8: value i goes to lane i % 8
             double x = value(v, bf16, i);
-            sum[l] += x;
-            squares[l] += x * x;
+            sum[i % StatsKernel.LANES] += x;
+            squares[i % StatsKernel.LANES] += x * x;
             min = x < min ? x : min;
             max = x > max ? x : max;
             zeroCount += x == 0 ? 1 : 0;
@@ -83,25 +107,30 @@ final class VectorStatsKernel {
 
     private static double deviations(float[] v, short[] bf16, int m, double mean) {
         DoubleVector center = DoubleVector.broadcast(D, mean);
-        DoubleVector low = DoubleVector.zero(D);
-        DoubleVector high = low;
+        DoubleVector a = DoubleVector.zero(D);
+        DoubleVector b = a;
+        int step = F.length();
         int i = 0;
-        for (; i + StatsKernel.LANES <= m; i += StatsKernel.LANES) {
+        for (; i + step <= m; i += step) {
             FloatVector x = load(v, bf16, i);
-            DoubleVector a = ((DoubleVector) x.convertShape(VectorOperators.F2D, D, 0)).sub(center);
-            DoubleVector b = ((DoubleVector) x.convertShape(VectorOperators.F2D, D, 1)).sub(center);
-            low = low.add(a.mul(a));
-            high = high.add(b.mul(b));
+            DoubleVector first = ((DoubleVector) x.convertShape(VectorOperators.F2D, D, 0)).sub(center);
+            DoubleVector second = ((DoubleVector) x.convertShape(VectorOperators.F2D, D, 1)).sub(center);
+            if (WIDE) {
+                a = a.add(first.mul(first)).add(second.mul(second));
+            } else {
+                a = a.add(first.mul(first));
+                b = b.add(second.mul(second));
+            }
         }
-        double[] dev = lanes(low, high);
-        for (int l = 0; i < m; i++, l++) {
+        double[] dev = lanes(a, b);
+        for (; i < m; i++) {
             double d = value(v, bf16, i) - mean;
-            dev[l] += d * d;
+            dev[i % StatsKernel.LANES] += d * d;
         }
         return StatsKernel.combine(dev);
     }
 
-    /** Eight values from {@code i}: floats, or BF16 bits shifted into the high half of a float. */
+    /** {@link #F}'s worth of values from {@code i}: floats, or BF16 bits shifted into the high half of a float. */
     private static FloatVector load(float[] v, short[] bf16, int i) {
         if (bf16 == null) {
             return FloatVector.fromArray(F, v, i);
@@ -114,10 +143,13 @@ final class VectorStatsKernel {
         return bf16 == null ? v[i] : Float.intBitsToFloat(bf16[i] << 16);
     }
 
-    private static double[] lanes(DoubleVector low, DoubleVector high) {
+    /** The eight lanes of a sum: one wide vector, or two of four. */
+    private static double[] lanes(DoubleVector a, DoubleVector b) {
         double[] out = new double[StatsKernel.LANES];
-        low.intoArray(out, 0);
-        high.intoArray(out, 4);
+        a.intoArray(out, 0);
+        if (!WIDE) {
+            b.intoArray(out, 4);
+        }
         return out;
     }
 }
