@@ -7,6 +7,8 @@ import static org.apache.spark.sql.functions.sha2;
 import io.sparktensors.format.DType;
 import io.sparktensors.spark.TensorColumns;
 import io.sparktensors.spark.compat.ScalaCollections;
+import io.sparktensors.spark.functions.TensorFunctions;
+import io.sparktensors.spark.source.TensorsDataSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -56,6 +58,15 @@ final class ChunkDigests {
     record Sides(Map<String, Tensor> a, Map<String, Tensor> b) {}
 
     private ChunkDigests() {}
+
+    /** A checkpoint as the tensors source reads it, the SQL functions registered (so scans compute digests). */
+    static Dataset<Row> read(SparkSession spark, String path, Map<String, String> options) {
+        TensorFunctions.register(spark);
+        return spark.read()
+                .format(TensorsDataSource.SHORT_NAME)
+                .options(options)
+                .load(path);
+    }
 
     /** One job over both checkpoints; {@code sumSquaresOfA} also sums A's squared values (finite ones). */
     static Sides of(Dataset<Row> a, Dataset<Row> b, boolean sumSquaresOfA) {

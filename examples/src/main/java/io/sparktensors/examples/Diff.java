@@ -3,8 +3,6 @@ package io.sparktensors.examples;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sparktensors.spark.functions.TensorFunctions;
-import io.sparktensors.spark.source.TensorsDataSource;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
@@ -43,15 +41,8 @@ public final class Diff {
      */
     public static Result compare(
             SparkSession spark, String a, String b, double tolerance, Map<String, String> options) {
-        TensorFunctions.register(spark);
-        Dataset<Row> left = spark.read()
-                .format(TensorsDataSource.SHORT_NAME)
-                .options(options)
-                .load(a);
-        Dataset<Row> right = spark.read()
-                .format(TensorsDataSource.SHORT_NAME)
-                .options(options)
-                .load(b);
+        Dataset<Row> left = ChunkDigests.read(spark, a, options);
+        Dataset<Row> right = ChunkDigests.read(spark, b, options);
         ChunkDigests.Sides sides = ChunkDigests.of(left, right, false);
         Map<String, String> kindA = kinds(sides.a());
         Map<String, String> kindB = kinds(sides.b());

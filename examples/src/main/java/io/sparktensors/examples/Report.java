@@ -122,15 +122,8 @@ public final class Report {
      * Chunks add up in chunk order, so the numbers do not depend on how Spark splits the work.
      */
     public static Comparison compare(SparkSession spark, String a, String b, Map<String, String> options) {
-        TensorFunctions.register(spark);
-        Dataset<Row> left = spark.read()
-                .format(TensorsDataSource.SHORT_NAME)
-                .options(options)
-                .load(a);
-        Dataset<Row> right = spark.read()
-                .format(TensorsDataSource.SHORT_NAME)
-                .options(options)
-                .load(b);
+        Dataset<Row> left = ChunkDigests.read(spark, a, options);
+        Dataset<Row> right = ChunkDigests.read(spark, b, options);
         ChunkDigests.Sides sides = ChunkDigests.of(left, right, true);
         List<String> comparable = ChunkDigests.comparable(sides);
         List<Row> differing = ChunkDigests.differingChunks(sides, comparable);
