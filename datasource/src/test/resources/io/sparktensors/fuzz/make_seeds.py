@@ -163,9 +163,16 @@ def proto_seeds():
         put("ProtoWireFuzzTest", "wire", "model.onnx", f.read())
 
 
+def dcp_hf_storage_seeds():
+    """A piece file of DCP's Hugging Face storage, torch-made (../../../golden/dcp/make_dcp_hf_storage.py)."""
+    src = os.path.join("..", "..", "..", "golden", "dcp", "hf-storage", "shard-00001-model-00001-of-00002.safetensors")
+    with open(src, "rb") as f:
+        put("DcpSafetensorsShardsFuzzTest", "pieces", "rank1-model1.safetensors", f.read())
+
+
 if __name__ == "__main__":
     safetensors_seeds()
-    for make in (torch_seeds, dcp_seeds, dtensor_seeds, onnx_seeds, gguf_seeds, keras_seeds, tf_seeds, proto_seeds):
+    for make in (torch_seeds, dcp_seeds, dtensor_seeds, dcp_hf_storage_seeds, onnx_seeds, gguf_seeds, keras_seeds, tf_seeds, proto_seeds):
         try:
             make()
         except (ImportError, OSError) as e:

@@ -209,6 +209,7 @@ public final class DcpSafetensorsShards {
 
     /** {@code {"name": {"saved_offsets": [n, ...]}, ...}}; anything else is a fault naming the file. */
     private static Map<String, long[]> parse(String location, String json) throws IOException {
+        expect(location, json != null, "is missing: the file is not a piece file of the same checkpoint");
         Map<String, long[]> out = new HashMap<>();
         try (JsonParser p = JSON.createParser(json)) {
             expect(location, p.nextToken() == JsonToken.START_OBJECT, "is not a JSON object");
