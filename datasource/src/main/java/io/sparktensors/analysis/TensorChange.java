@@ -1,6 +1,5 @@
 package io.sparktensors.analysis;
 
-import io.sparktensors.errors.TensorErrors;
 import io.sparktensors.format.DType;
 
 /**
@@ -14,12 +13,7 @@ public final class TensorChange {
 
     /** The sum of (a - b)^2 over the pairs of values finite in both {@code a} and {@code b}, of {@code dtype}. */
     public static double squaredDistance(byte[] a, byte[] b, DType dtype) {
-        if (a.length != b.length) {
-            throw TensorErrors.values(
-                    "tensors of " + a.length + " and " + b.length + " bytes cannot be compared value by value",
-                    "Compare tensors of one shape and dtype");
-        }
-        int n = TensorValues.count(dtype, a.length);
+        int n = TensorValues.pairCount(a, b, dtype);
         double sum = 0;
         for (int i = 0; i < n; i++) {
             double x = TensorValues.getDouble(a, dtype, i);

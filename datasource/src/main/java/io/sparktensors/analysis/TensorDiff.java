@@ -1,6 +1,5 @@
 package io.sparktensors.analysis;
 
-import io.sparktensors.errors.TensorErrors;
 import io.sparktensors.format.DType;
 import java.io.Serializable;
 
@@ -19,12 +18,7 @@ public record TensorDiff(long count, long differing, double maxAbs, double maxRe
 
     /** Compares {@code a} and {@code b}, both of {@code dtype}. */
     public static TensorDiff of(byte[] a, byte[] b, DType dtype) {
-        if (a.length != b.length) {
-            throw TensorErrors.values(
-                    "tensors of " + a.length + " and " + b.length + " bytes cannot be compared value by value",
-                    "Compare tensors of one shape and dtype");
-        }
-        int n = TensorValues.count(dtype, a.length);
+        int n = TensorValues.pairCount(a, b, dtype);
         long differing = 0;
         long finitePairs = 0;
         long nonFinite = 0;

@@ -37,6 +37,16 @@ public final class TensorValues {
         return length / size;
     }
 
+    /** Values in each of {@code a} and {@code b}, compared value by value: both must be as long. */
+    static int pairCount(byte[] a, byte[] b, DType dtype) {
+        if (a.length != b.length) {
+            throw TensorErrors.values(
+                    "tensors of " + a.length + " and " + b.length + " bytes cannot be compared value by value",
+                    "Compare tensors of one shape and dtype");
+        }
+        return count(dtype, a.length);
+    }
+
     /** The dtypes this class decodes: all but the sub-byte floats (F4, F6_*). */
     public static void requireDecodable(DType dtype) {
         if (dtype.bits() % 8 != 0) {

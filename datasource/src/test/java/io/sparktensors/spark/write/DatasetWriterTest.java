@@ -216,12 +216,7 @@ class DatasetWriterTest extends SparkTestBase {
                                 RowFactory.create(3, List.of(5, 6))),
                         schema)
                 .coalesce(1);
-        Exception e = assertThrows(
-                Exception.class,
-                () -> df.write()
-                        .format("safetensors")
-                        .option("layout", "dataset")
-                        .save(dir.resolve("ragged").toString()));
+        Exception e = refused(df, dir.resolve("ragged"));
         String m = messages(e);
         assertTrue(
                 m.contains(
@@ -268,17 +263,12 @@ class DatasetWriterTest extends SparkTestBase {
                                 RowFactory.create(3, List.of(List.of(), List.of(6, 7), List.of(8, 9, 10, 11)))),
                         NESTED)
                 .coalesce(1);
-        Exception refused = assertThrows(
-                Exception.class,
-                () -> df.write()
-                        .format("safetensors")
-                        .option("layout", "dataset")
-                        .save(dir.resolve("refused").toString()));
+        Exception ragged = refused(df, dir.resolve("refused"));
         assertTrue(
-                messages(refused)
+                messages(ragged)
                         .contains("column 'sents' is ragged: row 0 of input partition 0 has arrays of lengths 3 and 1"
                                 + " along dimension 2"),
-                messages(refused));
+                messages(ragged));
 
         Path out = dir.resolve("nested");
         df.write()
@@ -544,20 +534,10 @@ class DatasetWriterTest extends SparkTestBase {
         Dataset<Row> df = spark.createDataFrame(
                         List.of(RowFactory.create(1.0, List.of(1.0)), RowFactory.create(null, List.of(2.0))), schema)
                 .coalesce(1);
-        Exception e = assertThrows(
-                Exception.class,
-                () -> df.write()
-                        .format("safetensors")
-                        .option("layout", "dataset")
-                        .save(dir.resolve("n1").toString()));
+        Exception e = refused(df, dir.resolve("n1"));
         assertTrue(messages(e).contains("column 'x' holds a null in row 1 of input partition 0"), messages(e));
         Dataset<Row> df2 = spark.createDataFrame(List.of(RowFactory.create(1.0, Arrays.asList(1.0, null))), schema);
-        Exception e2 = assertThrows(
-                Exception.class,
-                () -> df2.write()
-                        .format("safetensors")
-                        .option("layout", "dataset")
-                        .save(dir.resolve("n2").toString()));
+        Exception e2 = refused(df2, dir.resolve("n2"));
         assertTrue(messages(e2).contains("column 'v' holds a null in row 0"), messages(e2));
     }
 
@@ -741,6 +721,16 @@ class DatasetWriterTest extends SparkTestBase {
         assertTrue(
                 e.getMessage().startsWith("Cannot write the dataset: column 'name' has the type string"),
                 e.getMessage());
+    }
+
+    /** The failure of writing {@code df} as a dataset to {@code out}. */
+    static Exception refused(Dataset<Row> df, Path out) {
+        return assertThrows(
+                Exception.class,
+                () -> df.write()
+                        .format("safetensors")
+                        .option("layout", "dataset")
+                        .save(out.toString()));
     }
 
     static String messages(Throwable e) {
