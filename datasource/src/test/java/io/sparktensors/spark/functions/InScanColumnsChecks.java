@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparktensors.format.DType;
-import io.sparktensors.spark.Allocators;
 import io.sparktensors.spark.ComputedColumns;
 import io.sparktensors.testing.SparkSessions;
+import io.sparktensors.testing.SparkTestBase;
 import io.sparktensors.testing.TestCheckpoints;
 import io.sparktensors.testing.TestCheckpoints.Tensor;
 import java.nio.file.Files;
@@ -76,8 +76,8 @@ abstract class InScanColumnsChecks {
     }
 
     @AfterEach
-    void noArrowMemoryLeft() {
-        assertEquals(0, Allocators.allocatedBytes(), "every reader closed its Arrow memory");
+    void noArrowMemoryLeft() throws InterruptedException {
+        SparkTestBase.assertArrowMemoryReleased();
     }
 
     /** The rows of {@code query}, as sorted strings with every double by its bits. */
