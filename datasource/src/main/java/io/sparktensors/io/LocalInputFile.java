@@ -3,6 +3,7 @@ package io.sparktensors.io;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -61,6 +62,20 @@ public final class LocalInputFile implements InputFile {
                     }
                     position += n;
                 }
+            }
+
+            @Override
+            public boolean canMap() {
+                return true;
+            }
+
+            @Override
+            public MappedByteBuffer map(long position, int length) throws IOException {
+                // Checked against the file as it is now: a page mapped past its end would fault when read.
+                if (position + length > channel.size()) {
+                    throw SeekableInput.unexpectedEnd(location(), position, length);
+                }
+                return channel.map(FileChannel.MapMode.READ_ONLY, position, length);
             }
 
             @Override

@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 
 /** Positioned reads of one open file. Not thread-safe. */
 public interface SeekableInput extends Closeable {
@@ -16,6 +17,20 @@ public interface SeekableInput extends Closeable {
      * memory), or throws EOFException.
      */
     void readFully(long position, ByteBuffer dst) throws IOException;
+
+    /** Whether {@link #map} gives views of the file's pages (local files); false for remote storage. */
+    default boolean canMap() {
+        return false;
+    }
+
+    /**
+     * A read-only view of {@code length} bytes at {@code position} straight from the file's pages in the page
+     * cache, no copy; or EOFException where the file is shorter. Only where {@link #canMap()}; the caller
+     * releases it with {@link MappedBytes#release} once done, and must not read it after.
+     */
+    default MappedByteBuffer map(long position, int length) throws IOException {
+        throw new UnsupportedOperationException("This input cannot be mapped");
+    }
 
     /** The exception a short read raises, naming the file and the range. */
     static EOFException unexpectedEnd(String location, long position, long wanted) {

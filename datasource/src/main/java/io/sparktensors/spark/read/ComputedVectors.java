@@ -95,8 +95,8 @@ final class ComputedVectors {
     }
 
     /** The batch Spark sees: the requested columns of {@code read}, and the computed ones over its rows. */
-    ColumnarBatch project(ColumnarBatch read) {
-        rows.reset(read.column(dataIndex), read.column(dtypeIndex), read.numRows());
+    ColumnarBatch project(ColumnarBatch read, TensorVectors source) {
+        rows.reset(read.column(dataIndex), read.column(dtypeIndex), read.numRows(), source);
         ColumnVector[] columns = new ColumnVector[readIndex.length];
         for (int i = 0; i < columns.length; i++) {
             columns[i] = readIndex[i] >= 0 ? read.column(readIndex[i]) : computed[i];
@@ -108,18 +108,20 @@ final class ComputedVectors {
     private static final class Rows {
         private ColumnVector data;
         private ColumnVector dtype;
+        private TensorVectors source;
         private int count;
         /** Bumped per batch, so the vectors know their cached rows are stale. */
         private int batch;
 
-        void reset(ColumnVector data, ColumnVector dtype, int count) {
+        void reset(ColumnVector data, ColumnVector dtype, int count, TensorVectors source) {
             this.data = data;
+            this.source = source;
             this.dtype = dtype;
             this.count = count;
             this.batch++;
         }
 
-        /** Row {@code row}'s bytes: a view of the Arrow data buffer, not a copy. */
+        /** Row {@code row}'s bytes: a view of the Arrow data buffer (or of the file's pages it maps), not a copy. */
         ByteBuffer bytes(int row) {
             if (data instanceof ArrowColumnVector arrow
                     && arrow.getValueVector() instanceof BaseVariableWidthVector v) {
@@ -127,6 +129,20 @@ final class ComputedVectors {
                 return v.getDataBuffer().nioBuffer(start, v.getEndOffset(row) - start);
             }
             return ByteBuffer.wrap(data.getBinary(row));
+        }
+
+        /**
+         * The error for a fault reading row {@code row}'s mapped pages: the JVM raises InternalError when a
+         * mapped page is gone because the file was truncated while it was read. Anything else is rethrown.
+         */
+        RuntimeException changed(int row, InternalError e) {
+            if (source.mappedFile() == null) {
+                throw e;
+            }
+            return new IllegalStateException(
+                    "The tensor file '" + source.mappedFile() + "' changed while it was read (it is shorter "
+                            + "than when the scan started): re-run the query on files that are not being rewritten",
+                    e);
         }
 
         DType dtype(int row) {
@@ -274,7 +290,11 @@ final class ComputedVectors {
 
         @Override
         TensorStats compute(int row) {
-            return TensorStats.of(rows.bytes(row), rows.dtype(row));
+            try {
+                return TensorStats.of(rows.bytes(row), rows.dtype(row));
+            } catch (InternalError e) {
+                throw rows.changed(row, e);
+            }
         }
 
         @Override
@@ -342,7 +362,12 @@ final class ComputedVectors {
 
         @Override
         UTF8String compute(int row) {
-            digest.update(rows.bytes(row));
+            try {
+                digest.update(rows.bytes(row));
+            } catch (InternalError e) {
+                digest.reset();
+                throw rows.changed(row, e);
+            }
             return UTF8String.fromString(HexFormat.of().formatHex(digest.digest()));
         }
 

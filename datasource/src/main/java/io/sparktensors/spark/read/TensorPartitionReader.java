@@ -5,6 +5,7 @@ import io.sparktensors.checkpoint.ReadSplit;
 import io.sparktensors.checkpoint.TensorChunk;
 import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.io.HadoopInputFile;
+import io.sparktensors.io.MappedBytes;
 import io.sparktensors.io.ReadPolicy;
 import io.sparktensors.io.SeekableInput;
 import io.sparktensors.spark.Allocators;
@@ -12,6 +13,7 @@ import io.sparktensors.spark.HadoopDecoderFiles;
 import io.sparktensors.spark.read.metrics.TensorScanMetrics;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.nio.MappedByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -52,6 +54,8 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
     private final HadoopDecoderFiles otherFiles;
 
     private final TensorVectors[] vectors;
+    /** Whether a local file's batches may be its mapped pages ({@link #mapsBatch}). */
+    private final boolean map = MappedBytes.enabled();
     /** The computed columns asked for ({@code _stats}, {@code _sha256}), or null. */
     private final ComputedVectors computed;
 
@@ -63,6 +67,7 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
     private volatile boolean stopping;
 
     private volatile long bytesRead;
+    private volatile long bytesMapped;
     private volatile long chunksRead;
     private volatile long filesOpened;
 
@@ -85,8 +90,9 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
         if (done) {
             return false;
         }
+        TensorVectors current = vectors[0];
         if (vectors.length == 1) {
-            batch = readBatch(vectors[0]);
+            batch = readBatch(current);
         } else {
             // Spark has released the batch it held; the one read ahead is in vectors[filling].
             if (ahead == null) {
@@ -94,6 +100,7 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
                 ahead = READ_AHEAD.submit(() -> readBatch(target));
             }
             batch = await();
+            current = vectors[filling];
             if (batch != null) {
                 filling ^= 1;
                 TensorVectors target = vectors[filling];
@@ -102,7 +109,7 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
         }
         done = batch == null;
         if (!done && computed != null) {
-            batch = computed.project(batch); // computed here, on the task's thread, as the next batch is read
+            batch = computed.project(batch, current); // computed here, on the task's thread, as the next batch is read
         }
         return !done;
     }
@@ -192,7 +199,23 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
         for (int i = 0; i < rows; i++) {
             lengths[i] = s.chunks().get(from + i).length();
         }
-        into.start(rows, lengths);
+        boolean mapped = into.readsData() && mapsBatch(s, from, to);
+        if (mapped) {
+            TensorChunk first = s.chunks().get(from);
+            TensorChunk last = s.chunks().get(to - 1);
+            int total = (int) (last.offset() + last.length() - first.offset());
+            MappedByteBuffer region;
+            try {
+                region = input(s).map(first.offset(), total);
+            } catch (java.io.EOFException e) {
+                throw new MalformedTensorFileException(s.file().location(), last.name(), e.getMessage(), e);
+            }
+            into.startMapped(rows, lengths, region, s.file().location());
+            region.load(); // on the read-ahead thread: the pages are read and mapped while Spark uses the last batch
+            bytesMapped += total;
+        } else {
+            into.start(rows, lengths);
+        }
         byte[] fileBytes = s.file().location().getBytes(StandardCharsets.UTF_8);
         for (int i = 0; i < rows; i++) {
             if (stopping) {
@@ -201,21 +224,43 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
             TensorChunk c = s.chunks().get(from + i);
             into.setRow(i, s.file(), fileBytes, c);
             if (into.readsData()) {
-                SeekableInput in = input(s);
-                try {
-                    if (c.decoder() == null) {
-                        in.readFully(c.offset(), into.dataTarget(i, c.length()));
-                    } else {
-                        c.decoder().decode(in, otherFiles, c.chunkStart(), c.rows(), into.dataTarget(i, c.length()));
+                if (!mapped) {
+                    SeekableInput in = input(s);
+                    try {
+                        if (c.decoder() == null) {
+                            in.readFully(c.offset(), into.dataTarget(i, c.length()));
+                        } else {
+                            c.decoder()
+                                    .decode(in, otherFiles, c.chunkStart(), c.rows(), into.dataTarget(i, c.length()));
+                        }
+                    } catch (java.io.EOFException e) {
+                        throw new MalformedTensorFileException(s.file().location(), c.name(), e.getMessage(), e);
                     }
-                } catch (java.io.EOFException e) {
-                    throw new MalformedTensorFileException(s.file().location(), c.name(), e.getMessage(), e);
                 }
                 bytesRead += c.length();
             }
         }
         chunksRead += rows;
         return into.finish(rows);
+    }
+
+    /**
+     * Whether the batch's data column can be the file's own pages: a local file, plain chunks (no decoding) that
+     * lie back to back in it, and at least one byte. Then nothing is copied; anything else is read into Arrow.
+     */
+    private boolean mapsBatch(FileSlice s, int from, int to) throws IOException {
+        if (!map || !input(s).canMap()) {
+            return false;
+        }
+        long end = s.chunks().get(from).offset();
+        for (int i = from; i < to; i++) {
+            TensorChunk c = s.chunks().get(i);
+            if (c.decoder() != null || c.offset() != end) {
+                return false;
+            }
+            end += c.length();
+        }
+        return end > s.chunks().get(from).offset() && end - s.chunks().get(from).offset() <= Integer.MAX_VALUE;
     }
 
     private SeekableInput input(FileSlice s) throws IOException {
@@ -277,6 +322,7 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
     public CustomTaskMetric[] currentMetricsValues() {
         return new CustomTaskMetric[] {
             TensorScanMetrics.value(TensorScanMetrics.TENSOR_BYTES, bytesRead),
+            TensorScanMetrics.value(TensorScanMetrics.TENSOR_BYTES_MAPPED, bytesMapped),
             TensorScanMetrics.value(TensorScanMetrics.CHUNKS, chunksRead),
             TensorScanMetrics.value(TensorScanMetrics.FILES_OPENED, filesOpened + otherFiles.opened()),
         };

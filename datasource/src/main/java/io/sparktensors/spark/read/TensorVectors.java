@@ -2,13 +2,17 @@ package io.sparktensors.spark.read;
 
 import io.sparktensors.checkpoint.ShardFile;
 import io.sparktensors.checkpoint.TensorChunk;
+import io.sparktensors.io.MappedBytes;
 import io.sparktensors.spark.TensorColumns;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.ForeignAllocation;
+import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.BitVectorHelper;
 import org.apache.arrow.vector.FieldVector;
@@ -18,6 +22,7 @@ import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.complex.MapVector;
 import org.apache.arrow.vector.complex.StructVector;
+import org.apache.arrow.vector.ipc.message.ArrowFieldNode;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
@@ -40,6 +45,9 @@ final class TensorVectors implements AutoCloseable {
 
     private final VarBinaryVector data;
     private long[] dataStarts = new long[0];
+    private final BufferAllocator allocator;
+    /** The file the current batch's data column maps (its bytes are that file's pages), or null. */
+    private String mappedFile;
 
     TensorVectors(StructType schema, BufferAllocator allocator) {
         VarBinaryVector dataVector = null;
@@ -52,6 +60,7 @@ final class TensorVectors implements AutoCloseable {
             }
         }
         this.data = dataVector;
+        this.allocator = allocator;
     }
 
     boolean readsData() {
@@ -60,6 +69,10 @@ final class TensorVectors implements AutoCloseable {
 
     /** Starts a batch of {@code rows} rows; {@code dataLengths} are the data column's value lengths. */
     void start(int rows, int[] dataLengths) {
+        if (mappedFile != null) {
+            data.clear(); // unmaps the last batch's pages: Spark has released that batch
+            mappedFile = null;
+        }
         for (FieldVector v : vectors) {
             if (v == data) {
                 startData(rows, dataLengths);
@@ -116,6 +129,58 @@ final class TensorVectors implements AutoCloseable {
     /** Where row {@code row}'s data bytes go: a window of the Arrow data buffer. */
     ByteBuffer dataTarget(int row, int length) {
         return data.getDataBuffer().nioBuffer(dataStarts[row], length);
+    }
+
+    /**
+     * Starts a batch of {@code rows} rows whose data column is {@code region} itself: the rows' bytes back to
+     * back, mapped from {@code file}, never copied. The data vector owns the mapping and unmaps it when the next
+     * batch starts or the vectors close.
+     */
+    void startMapped(int rows, int[] dataLengths, ByteBuffer region, String file) {
+        for (FieldVector v : vectors) {
+            if (v != data) {
+                v.reset();
+            }
+        }
+        data.clear();
+        ArrowBuf bytes = allocator.wrapForeignAllocation(new MappedRegion(region));
+        ArrowBuf validity = allocator.buffer((rows + 7) / 8);
+        ArrowBuf offsets = allocator.buffer((long) (rows + 1) * Integer.BYTES);
+        try {
+            validity.setOne(0, validity.capacity());
+            int start = 0;
+            offsets.setInt(0, 0);
+            for (int i = 0; i < rows; i++) {
+                start += dataLengths[i];
+                offsets.setInt((long) (i + 1) * Integer.BYTES, start);
+            }
+            data.loadFieldBuffers(new ArrowFieldNode(rows, 0), List.of(validity, offsets, bytes));
+        } finally {
+            validity.close();
+            offsets.close();
+            bytes.close();
+        }
+        mappedFile = file;
+    }
+
+    /** The file whose mapped pages are the current batch's data column, or null when it was read. */
+    String mappedFile() {
+        return mappedFile;
+    }
+
+    /** A file mapping as Arrow memory, unmapped when Arrow releases it. */
+    private static final class MappedRegion extends ForeignAllocation {
+        private final ByteBuffer region;
+
+        MappedRegion(ByteBuffer region) {
+            super(region.capacity(), MemoryUtil.getByteBufferAddress(region));
+            this.region = region;
+        }
+
+        @Override
+        protected void release0() {
+            MappedBytes.release(region);
+        }
     }
 
     ColumnarBatch finish(int rows) {

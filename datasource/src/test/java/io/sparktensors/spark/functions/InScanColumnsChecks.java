@@ -162,6 +162,24 @@ abstract class InScanColumnsChecks {
         inScan.collectAsList();
         Map<String, Long> metrics = SparkSessions.scanMetrics(inScan);
         assertEquals(expectedBytes(), metrics.get("tensorBytesRead"), "every byte read once: " + metrics);
+        assertEquals(expectedBytes(), metrics.get("tensorBytesMapped"), "local files: computed on mapped pages");
+    }
+
+    @Test
+    void readIntoArrowInsteadOfMappedTheResultsAreTheSame() {
+        // Remote storage (and -Dsparktensors.mmap=false) reads the bytes into Arrow memory and computes there.
+        String query = "SELECT name, chunk, tensor_stats(data, dtype) AS s, sha2(data, 256) AS h FROM t";
+        List<String> mapped = rows(() -> spark.sql(query));
+        System.setProperty("sparktensors.mmap", "false");
+        try {
+            Dataset<Row> read = spark.sql(query);
+            assertEquals(mapped, rows(() -> read));
+            Map<String, Long> metrics = SparkSessions.scanMetrics(read);
+            assertEquals(expectedBytes(), metrics.get("tensorBytesRead"), metrics.toString());
+            assertEquals(0L, metrics.get("tensorBytesMapped"), metrics.toString());
+        } finally {
+            System.clearProperty("sparktensors.mmap");
+        }
     }
 
     /** Every tensor byte of the chunked view, read once. */

@@ -11,6 +11,7 @@ import org.apache.spark.sql.connector.metric.CustomTaskMetric;
  */
 public final class TensorScanMetrics {
     public static final String TENSOR_BYTES = "tensorBytesRead";
+    public static final String TENSOR_BYTES_MAPPED = "tensorBytesMapped";
     public static final String CHUNKS = "chunksRead";
     public static final String FILES_OPENED = "filesOpened";
     public static final String HEADER_BYTES = "headerBytesRead";
@@ -23,6 +24,7 @@ public final class TensorScanMetrics {
     public static CustomMetric[] all() {
         return new CustomMetric[] {
             new TensorBytes(),
+            new TensorBytesMapped(),
             new Chunks(),
             new FilesOpened(),
             new HeaderBytes(),
@@ -56,6 +58,19 @@ public final class TensorScanMetrics {
         @Override
         public String description() {
             return "tensor bytes read";
+        }
+    }
+
+    /** Of the tensor bytes read, those handed over as the file's own mapped pages, never copied (local files). */
+    public static final class TensorBytesMapped extends CustomSumMetric {
+        @Override
+        public String name() {
+            return TENSOR_BYTES_MAPPED;
+        }
+
+        @Override
+        public String description() {
+            return "tensor bytes mapped, not copied";
         }
     }
 
