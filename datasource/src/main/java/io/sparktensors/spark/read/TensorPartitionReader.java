@@ -211,7 +211,16 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
                 throw new MalformedTensorFileException(s.file().location(), last.name(), e.getMessage(), e);
             }
             into.startMapped(rows, lengths, region, s.file().location());
-            region.load(); // on the read-ahead thread: the pages are read and mapped while Spark uses the last batch
+            try {
+                region.load(); // on the read-ahead thread: pages read and mapped while Spark uses the last batch
+            } catch (InternalError e) { // the JVM's error for a mapped page that is gone
+                throw new MalformedTensorFileException(
+                        s.file().location(),
+                        last.name(),
+                        "the file changed while it was read (it is shorter than when the scan started); re-run "
+                                + "the query on files that are not being rewritten",
+                        e);
+            }
             bytesMapped += total;
         } else {
             into.start(rows, lengths);
