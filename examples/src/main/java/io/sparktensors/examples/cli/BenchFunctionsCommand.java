@@ -14,7 +14,11 @@ final class BenchFunctionsCommand extends Command {
                 List.of(),
                 "tensor_stats GB/s per core on BF16 and F32, alone and through Spark SQL",
                 List.of(
-                        Flag.value("--mb", "N", "1024", "MiB of values per dtype"),
+                        Flag.value(
+                                "--mb",
+                                "N",
+                                "1024",
+                                "MiB of values per dtype (the SQL checkpoint: four shards of them)"),
                         Flag.value("--dir", "DIR", "target/bench-functions", "where to write the test files")));
     }
 
