@@ -58,6 +58,16 @@ public final class DatasetErrors {
                         + "or make the arrays one length in every partition");
     }
 
+    public static IllegalArgumentException raggedAgainstExisting(
+            String column, String existingFile, long[] existing, String file, long[] found) {
+        return TensorErrors.cannot(
+                WRITE,
+                "column '" + column + "' does not match the dataset it is appended to: its rows have shape "
+                        + Arrays.toString(existing) + " in the existing " + existingFile + " but "
+                        + Arrays.toString(found) + " in the new " + file + " (no file was published)",
+                "Append arrays of the dataset's length, write to a new folder, or overwrite it");
+    }
+
     public static IllegalArgumentException binaryLength(
             String column, long row, int partition, int length, long expected, long[] shape, String dtype) {
         return TensorErrors.cannot(

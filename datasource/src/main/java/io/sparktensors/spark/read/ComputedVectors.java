@@ -132,10 +132,10 @@ final class ComputedVectors {
         }
 
         /**
-         * The error for a fault reading row {@code row}'s mapped pages: the JVM raises InternalError when a
-         * mapped page is gone because the file was truncated while it was read. Anything else is rethrown.
+         * The error for a fault reading the batch's mapped pages: the JVM raises InternalError when a mapped
+         * page is gone because the file was truncated while it was read. Anything else is rethrown.
          */
-        RuntimeException changed(int row, InternalError e) {
+        RuntimeException changed(InternalError e) {
             if (source.mappedFile() == null) {
                 throw e;
             }
@@ -293,7 +293,7 @@ final class ComputedVectors {
             try {
                 return TensorStats.of(rows.bytes(row), rows.dtype(row));
             } catch (InternalError e) {
-                throw rows.changed(row, e);
+                throw rows.changed(e);
             }
         }
 
@@ -366,7 +366,7 @@ final class ComputedVectors {
                 digest.update(rows.bytes(row));
             } catch (InternalError e) {
                 digest.reset();
-                throw rows.changed(row, e);
+                throw rows.changed(e);
             }
             return UTF8String.fromString(HexFormat.of().formatHex(digest.digest()));
         }

@@ -149,6 +149,15 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
                 ColumnarBatch read = read(into, s, next, end);
                 next = end;
                 return read;
+            } catch (InternalError e) {
+                // The JVM's error for a mapped page that is gone (delivered where it notices, at the latest soon
+                // after): the file was truncated under the scan.
+                throw new MalformedTensorFileException(
+                        s.file().location(),
+                        s.chunks().get(next).name(),
+                        "the file changed while it was read (it is shorter than when the scan started); re-run "
+                                + "the query on files that are not being rewritten",
+                        e);
             } catch (java.io.InterruptedIOException e) {
                 throw e; // closing or cancelled: not a fault of the file
             } catch (FileNotFoundException e) {
@@ -211,16 +220,7 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
                 throw new MalformedTensorFileException(s.file().location(), last.name(), e.getMessage(), e);
             }
             into.startMapped(rows, lengths, region, s.file().location());
-            try {
-                region.load(); // on the read-ahead thread: pages read and mapped while Spark uses the last batch
-            } catch (InternalError e) { // the JVM's error for a mapped page that is gone
-                throw new MalformedTensorFileException(
-                        s.file().location(),
-                        last.name(),
-                        "the file changed while it was read (it is shorter than when the scan started); re-run "
-                                + "the query on files that are not being rewritten",
-                        e);
-            }
+            region.load(); // on the read-ahead thread: pages read and mapped while Spark uses the last batch
             bytesMapped += total;
         } else {
             into.start(rows, lengths);

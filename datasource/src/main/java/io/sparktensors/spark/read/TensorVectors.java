@@ -143,10 +143,13 @@ final class TensorVectors implements AutoCloseable {
             }
         }
         data.clear();
-        ArrowBuf bytes = allocator.wrapForeignAllocation(new MappedRegion(region));
-        ArrowBuf validity = allocator.buffer((rows + 7) / 8);
-        ArrowBuf offsets = allocator.buffer((long) (rows + 1) * Integer.BYTES);
+        ArrowBuf bytes = null;
+        ArrowBuf validity = null;
+        ArrowBuf offsets = null;
         try {
+            bytes = allocator.wrapForeignAllocation(new MappedRegion(region));
+            validity = allocator.buffer((rows + 7) / 8);
+            offsets = allocator.buffer((long) (rows + 1) * Integer.BYTES);
             validity.setOne(0, validity.capacity());
             int start = 0;
             offsets.setInt(0, 0);
@@ -156,9 +159,15 @@ final class TensorVectors implements AutoCloseable {
             }
             data.loadFieldBuffers(new ArrowFieldNode(rows, 0), List.of(validity, offsets, bytes));
         } finally {
-            validity.close();
-            offsets.close();
-            bytes.close();
+            // The vector holds its own references now; on a failure these were the last ones (unmapping).
+            for (ArrowBuf b : new ArrowBuf[] {validity, offsets, bytes}) {
+                if (b != null) {
+                    b.close();
+                }
+            }
+            if (bytes == null) {
+                MappedBytes.release(region);
+            }
         }
         mappedFile = file;
     }

@@ -15,9 +15,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.BiConsumer;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.hadoop.mapreduce.JobContext;
 import org.apache.hadoop.mapreduce.TaskAttemptContext;
 import org.apache.hadoop.mapreduce.lib.output.FileOutputCommitter;
@@ -31,7 +34,8 @@ import org.apache.hadoop.mapreduce.lib.output.FileOutputCommitter;
  *
  * <ol>
  *   <li>the shapes: every task checked its own rows, but two tasks can still disagree (one wrote arrays of 3,
- *       another of 4). The committed files' headers are read and each column not padded must have one per-row
+ *       another of 4), and an append can disagree with the files already there. The committed files' headers
+ *       (and an existing file's, for an append) are read and each column not padded must have one per-row
  *       shape in all of them; else the commit fails, the job aborts and no file is published;
  *   <li>an overwrite: the old contents of the folder (static) or of the partition folders the job wrote
  *       (dynamic) are deleted only now, so a job that fails leaves the old data as it was.
@@ -65,8 +69,8 @@ public final class DatasetOutputCommitter extends FileOutputCommitter {
         files.sort(Comparator.comparing(c -> c.relative));
         DatasetWriteConf conf =
                 DatasetWriteJob.PENDING.get(context.getConfiguration().get(DatasetWriteJob.JOB_ID, ""));
-        checkShapes(fs, files, conf);
         String overwrite = context.getConfiguration().get(OVERWRITE);
+        checkShapes(fs, overwrite == null ? output : null, files, conf);
         if (overwrite != null) {
             deleteOld(fs, output, files, overwrite.equals("dynamic"));
         }
@@ -92,33 +96,82 @@ public final class DatasetOutputCommitter extends FileOutputCommitter {
         }
     }
 
-    /** Fails when two files disagree on a column's per-row shape (columns padded by ragged=pad may differ). */
-    private static void checkShapes(FileSystem fs, List<Committed> files, DatasetWriteConf conf) throws IOException {
+    /**
+     * Fails when two new files disagree on a column's per-row shape, or (appending to {@code existing}, null
+     * otherwise) a new file disagrees with the files already there; columns padded by ragged=pad may differ.
+     */
+    private static void checkShapes(FileSystem fs, Path existing, List<Committed> files, DatasetWriteConf conf)
+            throws IOException {
         if (conf == null) {
             return; // not started by DatasetWriteJob on this driver: nothing to check against
         }
         Map<String, long[]> first = new HashMap<>();
         Map<String, String> firstFile = new HashMap<>();
-        for (Committed f : files) {
-            SafetensorsHeader header = HeaderReader.read(
-                            HadoopInputFile.of(fs, f.status()), ReadLimits.DEFAULT_MAX_HEADER_BYTES)
-                    .header();
-            Map<String, TensorEntry> byName = new HashMap<>();
-            header.tensors().forEach(t -> byName.put(t.name(), t));
-            for (DatasetColumn c : conf.columns()) {
-                TensorEntry t = byName.get(c.name());
-                if (t == null || t.shape().length == 0 || t.shape()[0] == 0 || (conf.pad() && c.paddable())) {
-                    continue; // an empty file's arrays have no length to agree on
-                }
-                long[] rowShape = Arrays.copyOfRange(t.shape(), 1, t.shape().length);
-                long[] seen = first.putIfAbsent(c.name(), rowShape);
-                firstFile.putIfAbsent(c.name(), f.relative());
-                if (seen != null && !Arrays.equals(seen, rowShape)) {
-                    throw DatasetErrors.raggedAcrossTasks(
-                            c.name(), firstFile.get(c.name()), seen, f.relative(), rowShape);
+        long checked = Arrays.stream(conf.columns())
+                .filter(c -> !(conf.pad() && c.paddable()))
+                .count();
+        if (existing != null && checked > 0 && fs.exists(existing)) {
+            // The files there agreed with each other when they were committed: the first to give a column its
+            // shape stands for all of them, so the listing stops once every column has one.
+            RemoteIterator<LocatedFileStatus> old = fs.listFiles(existing, true);
+            while (old.hasNext() && first.size() < checked) {
+                LocatedFileStatus f = old.next();
+                String relative = relative(existing, f.getPath());
+                if (f.getPath().getName().endsWith(".safetensors") && !hidden(relative)) {
+                    shapes(fs, f, conf, (column, shape) -> {
+                        first.putIfAbsent(column, shape);
+                        firstFile.putIfAbsent(column, relative);
+                    });
                 }
             }
         }
+        Map<String, Boolean> fromExisting = new HashMap<>();
+        first.keySet().forEach(c -> fromExisting.put(c, true));
+        for (Committed f : files) {
+            shapes(fs, f.status(), conf, (column, rowShape) -> {
+                long[] seen = first.putIfAbsent(column, rowShape);
+                firstFile.putIfAbsent(column, f.relative());
+                if (seen != null && !Arrays.equals(seen, rowShape)) {
+                    throw fromExisting.containsKey(column)
+                            ? DatasetErrors.raggedAgainstExisting(
+                                    column, firstFile.get(column), seen, f.relative(), rowShape)
+                            : DatasetErrors.raggedAcrossTasks(
+                                    column, firstFile.get(column), seen, f.relative(), rowShape);
+                }
+            });
+        }
+    }
+
+    /** Gives each checked column's per-row shape in {@code file} (none for an empty file or a padded column). */
+    private static void shapes(FileSystem fs, FileStatus file, DatasetWriteConf conf, BiConsumer<String, long[]> shape)
+            throws IOException {
+        SafetensorsHeader header = HeaderReader.read(HadoopInputFile.of(fs, file), ReadLimits.DEFAULT_MAX_HEADER_BYTES)
+                .header();
+        Map<String, TensorEntry> byName = new HashMap<>();
+        header.tensors().forEach(t -> byName.put(t.name(), t));
+        for (DatasetColumn c : conf.columns()) {
+            TensorEntry t = byName.get(c.name());
+            if (t == null || t.shape().length == 0 || t.shape()[0] == 0 || (conf.pad() && c.paddable())) {
+                continue; // an empty file's arrays have no length to agree on
+            }
+            shape.accept(c.name(), Arrays.copyOfRange(t.shape(), 1, t.shape().length));
+        }
+    }
+
+    private static String relative(Path root, Path file) {
+        String r = root.toUri().getPath();
+        String f = file.toUri().getPath();
+        return f.startsWith(r + "/") ? f.substring(r.length() + 1) : f;
+    }
+
+    /** Whether a path below the output is Spark's or Hadoop's ({@code _temporary}, {@code _SUCCESS}, dot files). */
+    private static boolean hidden(String relative) {
+        for (String part : relative.split("/")) {
+            if (part.startsWith("_") || part.startsWith(".")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Deletes what the new files replace: all of the folder but the pending output, or the folders written. */

@@ -709,6 +709,30 @@ class DatasetWriterTest extends SparkTestBase {
     }
 
     @Test
+    void anAppendOfAnotherLengthIsRefusedAndTheDatasetKeptAsItWas() throws Exception {
+        Path out = dir.resolve("append-lengths");
+        writeTo(twoPartitions(0, 6, 3, 3), out, "errorifexists");
+        List<Path> before = files(out);
+        Exception e = assertThrows(Exception.class, () -> writeTo(twoPartitions(6, 4, 4, 4), out, "append"));
+        String m = messages(e);
+        assertTrue(
+                m.contains("column 'tokens' does not match the dataset it is appended to: its rows have shape [3] "
+                        + "in the existing part-0000"),
+                m);
+        assertTrue(m.contains(" but [4] in the new part-0000"), m);
+        assertEquals(before, files(out), "no file published");
+        assertEquals(6, readBack(out).count());
+
+        // The same length appends; padded columns may differ from file to file.
+        writeTo(twoPartitions(6, 4, 3, 3), out, "append");
+        assertEquals(10, readBack(out).count());
+        Path padded = dir.resolve("append-padded");
+        writeTo(twoPartitions(0, 6, 3, 3), padded, "errorifexists", "ragged", "pad");
+        writeTo(twoPartitions(6, 4, 4, 4), padded, "append", "ragged", "pad");
+        assertEquals(sorted(twoPartitions(0, 6, 3, 3).union(twoPartitions(6, 4, 4, 4))), sorted(readBack(padded)));
+    }
+
+    @Test
     void unsupportedColumnsAreRefusedBeforeAnyJob() {
         StructType schema = new StructType().add("name", DataTypes.StringType, false);
         Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create("a")), schema);
