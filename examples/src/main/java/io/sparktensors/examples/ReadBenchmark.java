@@ -90,6 +90,7 @@ public final class ReadBenchmark {
                         .options(s.options())
                         .load(path)
                         .select("data")));
+        Measured parquet = parquetScan(spark, path, s);
         Measured listSeconds = seconds(
                 s,
                 () -> spark.read()
@@ -103,6 +104,8 @@ public final class ReadBenchmark {
         out.println(
                 "safetensors full scan   " + scan.rate() + scan.versus(raw, "raw") + scan.versus(binary, "binaryFile"));
         out.println("  columnar, no row copy " + columnar.rate() + columnar.versus(raw, "raw"));
+        out.println("Parquet, the same bytes " + parquet.rate() + parquet.versus(raw, "raw")
+                + "  (Spark's Parquet source: one binary column of 1 MiB values, uncompressed, through rows)");
         out.println("safetensors listing     " + listSeconds.time() + " for " + shards.size() + " shards");
 
         Path many = s.dir().resolve("ckpt-100-shards");
@@ -238,6 +241,47 @@ public final class ReadBenchmark {
                     : ": " + root.getMessage().lines().findFirst().orElse("");
             return new Measured(Double.NaN, root.getClass().getSimpleName() + message);
         }
+    }
+
+    /**
+     * Spark's Parquet source on the same tensor bytes, through rows as the full scan: a yardstick for what any
+     * Spark source costs there. The Parquet copy (the data column of the scan in 1 MiB chunks, uncompressed,
+     * as Parquet holds no single value near a shard's size well) is written once beside the checkpoint.
+     */
+    private static Measured parquetScan(SparkSession spark, String checkpoint, Settings s) {
+        Path copy = Paths.get(checkpoint + "-parquet");
+        long[] bytes = new long[1];
+        try {
+            if (!Files.exists(copy.resolve("_SUCCESS"))) {
+                spark.read()
+                        .format("safetensors")
+                        .option("maxChunkBytes", "1m")
+                        .load(checkpoint)
+                        .select("data")
+                        .write()
+                        .mode("overwrite")
+                        .option("compression", "none")
+                        .parquet(copy.toString());
+            }
+            bytes[0] = spark.read()
+                    .parquet(copy.toString())
+                    .select(sum(length(col("data"))))
+                    .first()
+                    .getLong(0);
+        } catch (RuntimeException e) {
+            return new Measured(
+                    Double.NaN,
+                    "cannot write its Parquet copy: "
+                            + e.getMessage().lines().findFirst().orElse(""));
+        }
+        return gbPerSecond(
+                bytes[0],
+                s,
+                () -> spark.read()
+                        .parquet(copy.toString())
+                        .select(sum(length(col("data"))))
+                        .first()
+                        .getLong(0));
     }
 
     /**
