@@ -36,8 +36,9 @@ import org.apache.spark.sql.vectorized.ArrowColumnVector;
 /**
  * {@code spark-tensors bench-read}: makes a synthetic checkpoint (BF16 and F32 tensors in shards) and
  * measures, on the same files in one run: raw parallel sequential reads (the limit), Spark's binaryFile
- * source, this source's full scan ({@code sum(length(data))}) and its header-only listing; then the
- * listing of a 100-shard checkpoint. Prints GB/s and ratios. The page cache is warm for every contender.
+ * source, this source's full scan ({@code sum(length(data))}, through rows and as Arrow batches), Spark's
+ * Parquet source on the same bytes, and this source's header-only listing; then the listing of a 100-shard
+ * checkpoint. Prints GB/s and ratios. The page cache is warm for every contender unless {@code --cold}.
  */
 public final class ReadBenchmark {
     private static final int TENSOR_BYTES = 32 << 20;
