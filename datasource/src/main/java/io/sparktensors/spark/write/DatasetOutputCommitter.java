@@ -12,8 +12,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BiConsumer;
 import org.apache.hadoop.fs.FileStatus;
@@ -125,14 +127,13 @@ public final class DatasetOutputCommitter extends FileOutputCommitter {
                 }
             }
         }
-        Map<String, Boolean> fromExisting = new HashMap<>();
-        first.keySet().forEach(c -> fromExisting.put(c, true));
+        Set<String> fromExisting = new HashSet<>(first.keySet());
         for (Committed f : files) {
             shapes(fs, f.status(), conf, (column, rowShape) -> {
                 long[] seen = first.putIfAbsent(column, rowShape);
                 firstFile.putIfAbsent(column, f.relative());
                 if (seen != null && !Arrays.equals(seen, rowShape)) {
-                    throw fromExisting.containsKey(column)
+                    throw fromExisting.contains(column)
                             ? DatasetErrors.raggedAgainstExisting(
                                     column, firstFile.get(column), seen, f.relative(), rowShape)
                             : DatasetErrors.raggedAcrossTasks(
@@ -164,10 +165,13 @@ public final class DatasetOutputCommitter extends FileOutputCommitter {
         return f.startsWith(r + "/") ? f.substring(r.length() + 1) : f;
     }
 
-    /** Whether a path below the output is Spark's or Hadoop's ({@code _temporary}, {@code _SUCCESS}, dot files). */
+    /**
+     * Whether a path below the output is Spark's or Hadoop's ({@code _temporary}, {@code _SUCCESS}, dot files),
+     * as Spark's own file listing decides: a {@code _} name is hidden unless it is a partition folder.
+     */
     private static boolean hidden(String relative) {
         for (String part : relative.split("/")) {
-            if (part.startsWith("_") || part.startsWith(".")) {
+            if ((part.startsWith("_") && !part.contains("=")) || part.startsWith(".")) {
                 return true;
             }
         }
