@@ -21,7 +21,9 @@ public final class FunctionsBenchmark {
 
     private FunctionsBenchmark() {}
 
-    public static void run(SparkSession spark, int mb, Path dir, PrintStream out) throws Exception {
+    /** Runs it; {@code options} are read options of the SQL scan (maxChunkBytes=16m unless given). */
+    public static void run(SparkSession spark, int mb, Path dir, java.util.Map<String, String> options, PrintStream out)
+            throws Exception {
         byte[] data = new byte[mb << 20];
         new Random(1).nextBytes(data);
         for (int i = 1; i < data.length; i += 2) {
@@ -64,6 +66,7 @@ public final class FunctionsBenchmark {
             var df = spark.read()
                     .format("safetensors")
                     .option("maxChunkBytes", "16m")
+                    .options(options)
                     .load(folder.toString())
                     .selectExpr("tensor_stats(data, dtype).count AS n");
             for (int i = 0; i < 3; i++) {

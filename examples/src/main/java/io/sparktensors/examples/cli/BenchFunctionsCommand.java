@@ -19,14 +19,15 @@ final class BenchFunctionsCommand extends Command {
                                 "N",
                                 "1024",
                                 "MiB of values per dtype (the SQL checkpoint: four shards of them)"),
-                        Flag.value("--dir", "DIR", "target/bench-functions", "where to write the test files")));
+                        Flag.value("--dir", "DIR", "target/bench-functions", "where to write the test files"),
+                        readOption()));
     }
 
     @Override
     public int run(Args args, PrintStream out) throws Exception {
         int mb = args.get("--mb", Integer::parseInt);
         try (SparkSession spark = session(name())) {
-            FunctionsBenchmark.run(spark, mb, Paths.get(args.get("--dir")), out);
+            FunctionsBenchmark.run(spark, mb, Paths.get(args.get("--dir")), args.keyValues("--option"), out);
         }
         return 0;
     }
