@@ -26,6 +26,19 @@ public class MalformedTensorFileException extends IOException {
         this.fault = fault;
     }
 
+    /**
+     * A local file truncated while the scan read its mapped pages ({@code cause}: the JVM's InternalError for a
+     * page that is gone); {@code tensor} may be null.
+     */
+    public static MalformedTensorFileException changedWhileRead(String file, String tensor, Throwable cause) {
+        return new MalformedTensorFileException(
+                file,
+                tensor,
+                "the file changed while it was read (it is shorter than when the scan started); re-run the query "
+                        + "on files that are not being rewritten",
+                cause);
+    }
+
     private static String message(String file, String tensor, String fault) {
         StringBuilder sb =
                 new StringBuilder("Malformed tensor file '").append(file).append('\'');

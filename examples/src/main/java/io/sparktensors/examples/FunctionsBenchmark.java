@@ -5,8 +5,10 @@ import io.sparktensors.format.DType;
 import io.sparktensors.format.safetensors.HeaderWriter;
 import io.sparktensors.spark.functions.TensorFunctions;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.apache.spark.sql.SparkSession;
 
@@ -22,7 +24,7 @@ public final class FunctionsBenchmark {
     private FunctionsBenchmark() {}
 
     /** Runs it; {@code options} are read options of the SQL scan (maxChunkBytes=16m unless given). */
-    public static void run(SparkSession spark, int mb, Path dir, java.util.Map<String, String> options, PrintStream out)
+    public static void run(SparkSession spark, int mb, Path dir, Map<String, String> options, PrintStream out)
             throws Exception {
         byte[] data = new byte[mb << 20];
         new Random(1).nextBytes(data);
@@ -51,13 +53,12 @@ public final class FunctionsBenchmark {
             Path folder = dir.resolve(dtype.code());
             long rows = (long) data.length / (dtype.bits() / 8) / 4096;
             byte[] header = HeaderWriter.write(
-                    java.util.Map.of(),
-                    HeaderWriter.layout(List.of(new HeaderWriter.Spec("w", dtype, new long[] {rows, 4096}))));
-            java.nio.file.Files.createDirectories(folder);
+                    Map.of(), HeaderWriter.layout(List.of(new HeaderWriter.Spec("w", dtype, new long[] {rows, 4096}))));
+            Files.createDirectories(folder);
             for (int shard = 0; shard < SQL_SHARDS; shard++) {
                 Path file = folder.resolve("part-" + shard + ".safetensors");
                 if (!file.toFile().exists() || file.toFile().length() != header.length + (long) data.length) {
-                    try (var o = java.nio.file.Files.newOutputStream(file)) {
+                    try (var o = Files.newOutputStream(file)) {
                         o.write(header);
                         o.write(data);
                     }

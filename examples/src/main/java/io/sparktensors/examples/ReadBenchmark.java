@@ -76,13 +76,8 @@ public final class ReadBenchmark {
         Measured scan = gbPerSecond(
                 bytes,
                 s,
-                () -> spark.read()
-                        .format("safetensors")
-                        .options(s.options())
-                        .load(path)
-                        .select(sum(length(col("data"))))
-                        .first()
-                        .getLong(0));
+                () -> dataBytes(
+                        spark.read().format("safetensors").options(s.options()).load(path)));
         Measured columnar = gbPerSecond(
                 bytes,
                 s,
@@ -251,7 +246,7 @@ public final class ReadBenchmark {
      */
     private static Measured parquetScan(SparkSession spark, String checkpoint, Settings s) {
         Path copy = Paths.get(checkpoint + "-parquet");
-        long[] bytes = new long[1];
+        long bytes;
         try {
             if (!Files.exists(copy.resolve("_SUCCESS"))) {
                 spark.read()
@@ -264,25 +259,19 @@ public final class ReadBenchmark {
                         .option("compression", "none")
                         .parquet(copy.toString());
             }
-            bytes[0] = spark.read()
-                    .parquet(copy.toString())
-                    .select(sum(length(col("data"))))
-                    .first()
-                    .getLong(0);
+            bytes = dataBytes(spark.read().parquet(copy.toString()));
         } catch (RuntimeException e) {
             return new Measured(
                     Double.NaN,
                     "cannot write its Parquet copy: "
                             + e.getMessage().lines().findFirst().orElse(""));
         }
-        return gbPerSecond(
-                bytes[0],
-                s,
-                () -> spark.read()
-                        .parquet(copy.toString())
-                        .select(sum(length(col("data"))))
-                        .first()
-                        .getLong(0));
+        return gbPerSecond(bytes, s, () -> dataBytes(spark.read().parquet(copy.toString())));
+    }
+
+    /** {@code sum(length(data))}: every value of {@code data} through Spark rows. */
+    private static long dataBytes(Dataset<Row> df) {
+        return df.select(sum(length(col("data")))).first().getLong(0);
     }
 
     /**

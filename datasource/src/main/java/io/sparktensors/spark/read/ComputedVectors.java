@@ -1,9 +1,11 @@
 package io.sparktensors.spark.read;
 
 import io.sparktensors.analysis.TensorStats;
+import io.sparktensors.errors.MalformedTensorFileException;
 import io.sparktensors.format.DType;
 import io.sparktensors.spark.ComputedColumns;
 import io.sparktensors.spark.TensorColumns;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -94,9 +96,12 @@ final class ComputedVectors {
         return new StructType(fields.toArray(new StructField[0]));
     }
 
-    /** The batch Spark sees: the requested columns of {@code read}, and the computed ones over its rows. */
-    ColumnarBatch project(ColumnarBatch read, TensorVectors source) {
-        rows.reset(read.column(dataIndex), read.column(dtypeIndex), read.numRows(), source);
+    /**
+     * The batch Spark sees: the requested columns of {@code read}, and the computed ones over its rows;
+     * {@code mappedFile} is the file whose mapped pages hold its data, or null.
+     */
+    ColumnarBatch project(ColumnarBatch read, String mappedFile) {
+        rows.reset(read.column(dataIndex), read.column(dtypeIndex), read.numRows(), mappedFile);
         ColumnVector[] columns = new ColumnVector[readIndex.length];
         for (int i = 0; i < columns.length; i++) {
             columns[i] = readIndex[i] >= 0 ? read.column(readIndex[i]) : computed[i];
@@ -108,14 +113,16 @@ final class ComputedVectors {
     private static final class Rows {
         private ColumnVector data;
         private ColumnVector dtype;
-        private TensorVectors source;
+        /** The file whose mapped pages are the batch's data, or null when it was read into Arrow memory. */
+        private String mappedFile;
+
         private int count;
         /** Bumped per batch, so the vectors know their cached rows are stale. */
         private int batch;
 
-        void reset(ColumnVector data, ColumnVector dtype, int count, TensorVectors source) {
+        void reset(ColumnVector data, ColumnVector dtype, int count, String mappedFile) {
             this.data = data;
-            this.source = source;
+            this.mappedFile = mappedFile;
             this.dtype = dtype;
             this.count = count;
             this.batch++;
@@ -132,17 +139,14 @@ final class ComputedVectors {
         }
 
         /**
-         * The error for a fault reading the batch's mapped pages: the JVM raises InternalError when a mapped
-         * page is gone because the file was truncated while it was read. Anything else is rethrown.
+         * The error for a fault reading the batch's mapped pages (the JVM's InternalError for a page that is gone:
+         * the file was truncated while it was read); anything else is rethrown.
          */
         RuntimeException changed(InternalError e) {
-            if (source.mappedFile() == null) {
+            if (mappedFile == null) {
                 throw e;
             }
-            return new IllegalStateException(
-                    "The tensor file '" + source.mappedFile() + "' changed while it was read (it is shorter "
-                            + "than when the scan started): re-run the query on files that are not being rewritten",
-                    e);
+            return new UncheckedIOException(MalformedTensorFileException.changedWhileRead(mappedFile, null, e));
         }
 
         DType dtype(int row) {

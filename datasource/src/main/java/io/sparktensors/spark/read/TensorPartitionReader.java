@@ -109,7 +109,8 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
         }
         done = batch == null;
         if (!done && computed != null) {
-            batch = computed.project(batch, current); // computed here, on the task's thread, as the next batch is read
+            batch = computed.project(
+                    batch, current.mappedFile()); // computed here, on the task's thread, as the next batch is read
         }
         return !done;
     }
@@ -152,12 +153,8 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
             } catch (InternalError e) {
                 // The JVM's error for a mapped page that is gone (delivered where it notices, at the latest soon
                 // after): the file was truncated under the scan.
-                throw new MalformedTensorFileException(
-                        s.file().location(),
-                        s.chunks().get(next).name(),
-                        "the file changed while it was read (it is shorter than when the scan started); re-run "
-                                + "the query on files that are not being rewritten",
-                        e);
+                throw MalformedTensorFileException.changedWhileRead(
+                        s.file().location(), s.chunks().get(next).name(), e);
             } catch (java.io.InterruptedIOException e) {
                 throw e; // closing or cancelled: not a fault of the file
             } catch (FileNotFoundException e) {
@@ -261,7 +258,8 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
         if (!map || !input(s).canMap()) {
             return false;
         }
-        long end = s.chunks().get(from).offset();
+        long start = s.chunks().get(from).offset();
+        long end = start;
         for (int i = from; i < to; i++) {
             TensorChunk c = s.chunks().get(i);
             if (c.decoder() != null || c.offset() != end) {
@@ -269,7 +267,7 @@ final class TensorPartitionReader implements PartitionReader<ColumnarBatch> {
             }
             end += c.length();
         }
-        return end > s.chunks().get(from).offset() && end - s.chunks().get(from).offset() <= Integer.MAX_VALUE;
+        return end > start && end - start <= Integer.MAX_VALUE;
     }
 
     private SeekableInput input(FileSlice s) throws IOException {
