@@ -81,7 +81,7 @@ public final class FunctionsBenchmark {
             }
             long bytes = (long) data.length * SQL_SHARDS;
             out.printf(
-                    "tensor_stats through Spark SQL, %-4s %d cores: %6.2f GB/s (%.2f GB/s per core; %.2f GB)%n",
+                    "tensor_stats through Spark SQL, %-4s %d cores: %6.2f GB/s (%.2f GB/s per core) over %.2f GB%n",
                     dtype, cores, bytes / 1e9 / best, bytes / 1e9 / best / cores, bytes / 1e9);
         }
     }
