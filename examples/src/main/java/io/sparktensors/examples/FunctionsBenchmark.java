@@ -70,7 +70,7 @@ public final class FunctionsBenchmark {
                     .options(options)
                     .load(folder.toString())
                     .selectExpr("tensor_stats(data, dtype).count AS n");
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < ReadBenchmark.WARM_UPS; i++) {
                 df.agg(org.apache.spark.sql.functions.sum("n")).first(); // untimed: the JIT compiles first
             }
             double best = Double.MAX_VALUE;

@@ -207,8 +207,12 @@ public final class ReadBenchmark {
         }
     }
 
-    /** Untimed runs before the timed ones: the JIT compiles Spark's generated code and the copy loops by then. */
-    private static final int WARM_UPS = 3;
+    /**
+     * Untimed runs before the timed ones. A query's time keeps falling for about 15 runs in a fresh JVM while the
+     * JIT compiles Spark's planner and scheduler (measured: tensor_stats over 4.29 GB took 5.0, 1.8, 1.3 s in runs
+     * 1-3 and 1.05-1.15 s from run 15 on; in run 4 the compiler threads still took 20% of the two cores).
+     */
+    static final int WARM_UPS = 15;
 
     /** Best wall time of the runs after the warm-ups (steady state, as in a long job), or the failure. */
     private static Measured seconds(Settings s, LongSupplier run) {

@@ -22,6 +22,9 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  * @param paths the paths to read (files, folders, globs)
  * @param format the format every file is read as, or null to tell each file's format by its name
  * @param pickle how PyTorch pickles treat globals outside the torch allowlist
+ * @param maxPartitionBytes bytes per task of a training-data scan: the read option, else Spark's setting
+ * @param tensorPartitionBytes tensor bytes per task of a tensor scan: the read option, else Spark's setting
+ *     where the session sets one, else {@link #TENSOR_PARTITION_BYTES}
  */
 public record TensorReadConf(
         List<String> paths,
@@ -35,11 +38,20 @@ public record TensorReadConf(
         int batchRows,
         long batchBytes,
         long maxPartitionBytes,
+        long tensorPartitionBytes,
         long openCostBytes,
         boolean ignoreCorruptFiles,
         boolean ignoreMissingFiles,
         int planningThreads)
         implements Serializable {
+
+    /**
+     * Tensor bytes per task when neither the read option nor the session sets a split size. A tensor scan
+     * decodes nothing and moves bytes at GB/s per core, so Spark's 128 MiB (sized for Parquet, which decodes
+     * at a tenth of that speed) makes tasks of 50-100 ms whose fixed costs (scheduling, opening the file, the
+     * first batch read before any overlap) take 10-25% of the time; small scans still spread over every core.
+     */
+    public static final long TENSOR_PARTITION_BYTES = 1L << 30;
 
     public TensorReadConf {
         paths = List.copyOf(paths);
@@ -52,7 +64,7 @@ public record TensorReadConf(
                 maxChunkBytes,
                 limits(),
                 new ReaderSettings(dequantize, pickle),
-                maxPartitionBytes,
+                tensorPartitionBytes,
                 openCostBytes,
                 ignoreCorruptFiles,
                 ignoreMissingFiles,
@@ -71,6 +83,9 @@ public record TensorReadConf(
      */
     public static TensorReadConf parse(CaseInsensitiveStringMap options, CheckpointFormat format) {
         SQLConf sql = SQLConf.get();
+        long sparkSplit = sql.filesMaxPartitionBytes();
+        long tensorSplit =
+                sql.contains(SQLConf.FILES_MAX_PARTITION_BYTES().key()) ? sparkSplit : TENSOR_PARTITION_BYTES;
         String formatOption = options.get(TensorReadOptions.FORMAT);
         if (format == null && formatOption != null) {
             format = CheckpointFormat.byName(formatOption.trim());
@@ -92,7 +107,8 @@ public record TensorReadConf(
                 pickleMode(options),
                 (int) number(options, TensorReadOptions.BATCH_ROWS, 4096, 1, 1 << 20),
                 bytes(options, TensorReadOptions.BATCH_BYTES, 64L << 20, 1, ChunkPlanner.MAX_CHUNK_BYTES),
-                bytes(options, TensorReadOptions.MAX_PARTITION_BYTES, sql.filesMaxPartitionBytes(), 1, Long.MAX_VALUE),
+                bytes(options, TensorReadOptions.MAX_PARTITION_BYTES, sparkSplit, 1, Long.MAX_VALUE),
+                bytes(options, TensorReadOptions.MAX_PARTITION_BYTES, tensorSplit, 1, Long.MAX_VALUE),
                 sql.filesOpenCostInBytes(),
                 bool(options, TensorReadOptions.IGNORE_CORRUPT_FILES, sql.ignoreCorruptFiles()),
                 bool(options, TensorReadOptions.IGNORE_MISSING_FILES, sql.ignoreMissingFiles()),

@@ -30,7 +30,10 @@ public final class TensorReadOptions {
     public static final String BATCH_ROWS = "batchRows";
     /** Most tensor bytes in one columnar batch (a batch always holds at least one chunk). Default 64m. */
     public static final String BATCH_BYTES = "batchBytes";
-    /** Target tensor bytes per task. Default: spark.sql.files.maxPartitionBytes. */
+    /**
+     * Target bytes per task. Default for tensor scans: spark.sql.files.maxPartitionBytes where the session
+     * sets it, else 1g; for training-data (dataset) scans: spark.sql.files.maxPartitionBytes.
+     */
     public static final String MAX_PARTITION_BYTES = "maxPartitionBytes";
     /** Skip files whose header or data is malformed (with a warning). Default: spark.sql.files.ignoreCorruptFiles. */
     public static final String IGNORE_CORRUPT_FILES = "ignoreCorruptFiles";

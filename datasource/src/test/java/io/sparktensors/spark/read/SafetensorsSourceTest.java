@@ -379,6 +379,26 @@ class SafetensorsSourceTest extends SparkTestBase {
     }
 
     @Test
+    void tensorScansAimAtOneGigabyteTasksUnlessTheOptionOrTheSessionSetsTheSize() {
+        var path = new org.apache.spark.sql.util.CaseInsensitiveStringMap(Map.of("path", "x"));
+        TensorReadConf byDefault = TensorReadConf.parse(path, null);
+        assertEquals(1L << 30, byDefault.scanOptions().maxPartitionBytes());
+        assertEquals(128L << 20, byDefault.maxPartitionBytes(), "training-data scans keep Spark's");
+        var option =
+                new org.apache.spark.sql.util.CaseInsensitiveStringMap(Map.of("path", "x", "maxPartitionBytes", "2m"));
+        assertEquals(2L << 20, TensorReadConf.parse(option, null).scanOptions().maxPartitionBytes());
+        spark.conf().set("spark.sql.files.maxPartitionBytes", "64m");
+        try {
+            assertEquals(
+                    64L << 20, TensorReadConf.parse(path, null).scanOptions().maxPartitionBytes());
+            assertEquals(
+                    2L << 20, TensorReadConf.parse(option, null).scanOptions().maxPartitionBytes());
+        } finally {
+            spark.conf().unset("spark.sql.files.maxPartitionBytes");
+        }
+    }
+
+    @Test
     void worksFromSqlWithATemporaryView() throws Exception {
         Path f = TestCheckpoints.write(
                 dir.resolve("m.safetensors"),
