@@ -4,10 +4,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Packs file slices into read splits of about {@code maxSplitBytes}, as Spark packs Parquet files: each
- * file costs {@code openCostBytes} more, a large file is split between its chunks, and the target shrinks
- * so that small scans still spread over every core. A scan that reads no tensor data costs only a small
- * fixed amount per chunk, so listing a checkpoint takes few tasks.
+ * Packs file slices into read splits, as Spark packs Parquet files: each file costs {@code openCostBytes}
+ * more, a large file is split between its chunks, and the split size shrinks so that small scans still spread
+ * over every core. Splits of data come in whole waves: their number is rounded up to a multiple of the
+ * cores and the bytes divided evenly, so the last wave of tasks is as full as the others (with 1 GiB splits,
+ * 10 GiB on 8 cores would otherwise run 8 tasks and then 2 while 6 cores idle). A scan that reads no tensor
+ * data costs only a small fixed amount per chunk, so listing a checkpoint takes few tasks.
  */
 public final class SplitPlanner {
     /** What a chunk costs when its data is not read: listing 100,000 tensors fits one default split. */
@@ -18,29 +20,89 @@ public final class SplitPlanner {
     /**
      * @param files each file's chunks in offset order, in the order files should be read
      * @param readData whether the scan reads the data column
-     * @param maxPartitionBytes Spark's {@code spark.sql.files.maxPartitionBytes}
+     * @param maxPartitionBytes the split size to aim at (Spark's {@code spark.sql.files.maxPartitionBytes} or
+     *     the read option)
      * @param openCostBytes Spark's {@code spark.sql.files.openCostInBytes}
      * @param parallelism the cores to spread over (Spark's default parallelism)
      */
     public static List<ReadSplit> plan(
             List<FileSlice> files, boolean readData, long maxPartitionBytes, long openCostBytes, int parallelism) {
-        long target = maxPartitionBytes;
-        if (readData) {
-            long total = 0;
-            for (FileSlice f : files) {
-                total += openCostBytes + f.dataBytes();
-            }
-            target = Math.min(maxPartitionBytes, Math.max(openCostBytes, total / Math.max(1, parallelism)));
+        if (!readData) {
+            return greedy(files, maxPartitionBytes);
         }
+        int cores = Math.max(1, parallelism);
+        long total = 0;
+        for (FileSlice f : files) {
+            total += openCostBytes + f.dataBytes();
+        }
+        long target = Math.min(maxPartitionBytes, Math.max(openCostBytes, total / cores));
+        long splits = Math.max(1, ceilDiv(total, Math.max(1, target)));
+        if (splits > 1) {
+            splits = ceilDiv(splits, cores) * cores;
+        }
+        return evenly(files, openCostBytes, total, splits);
+    }
+
+    /**
+     * Cuts the files' chunks, in order, where the running cost crosses {@code k * total / splits}: at most
+     * {@code splits} splits, each within a chunk of {@code total / splits}, with no drift from one to the next.
+     */
+    private static List<ReadSplit> evenly(List<FileSlice> files, long openCostBytes, long total, long splits) {
+        List<ReadSplit> out = new ArrayList<>();
+        List<FileSlice> current = new ArrayList<>();
+        long done = 0;
+        long bound = boundary(total, splits, 0);
+        for (FileSlice f : files) {
+            List<TensorChunk> run = new ArrayList<>();
+            long fileCost = openCostBytes;
+            for (TensorChunk c : f.chunks()) {
+                long cost = fileCost + c.length();
+                if (done + cost > bound && (!current.isEmpty() || !run.isEmpty())) {
+                    if (!run.isEmpty()) {
+                        current.add(new FileSlice(f.file(), run));
+                        run = new ArrayList<>();
+                    }
+                    out.add(new ReadSplit(current));
+                    current = new ArrayList<>();
+                    // the split the running cost now falls in: never a split left empty behind a large chunk
+                    bound = boundary(total, splits, Math.max(out.size(), (long) ((double) done / total * splits)));
+                }
+                run.add(c);
+                done += cost;
+                fileCost = 0;
+            }
+            if (!run.isEmpty()) {
+                current.add(new FileSlice(f.file(), run));
+            }
+        }
+        if (!current.isEmpty()) {
+            out.add(new ReadSplit(current));
+        }
+        return out;
+    }
+
+    /** Where split {@code k} (0-based) ends: the last one takes whatever is left. */
+    private static long boundary(long total, long splits, long k) {
+        if (k >= splits - 1) {
+            return Long.MAX_VALUE;
+        }
+        return (long) ((double) total / splits * (k + 1)); // a byte off at petabytes does not matter
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    /** Packs the chunks of a scan that reads no data: up to {@code target} of fixed per-chunk cost each. */
+    private static List<ReadSplit> greedy(List<FileSlice> files, long target) {
         List<ReadSplit> splits = new ArrayList<>();
         List<FileSlice> current = new ArrayList<>();
         long size = 0;
         for (FileSlice f : files) {
             List<TensorChunk> run = new ArrayList<>();
-            long fileCost = readData ? openCostBytes : 0;
             for (TensorChunk c : f.chunks()) {
-                long cost = readData ? c.length() : METADATA_ONLY_CHUNK_COST;
-                if (size + fileCost + cost > target && (size > 0 || !run.isEmpty())) {
+                long cost = METADATA_ONLY_CHUNK_COST;
+                if (size + cost > target && (size > 0 || !run.isEmpty())) {
                     if (!run.isEmpty()) {
                         current.add(new FileSlice(f.file(), run));
                         run = new ArrayList<>();
@@ -48,11 +110,9 @@ public final class SplitPlanner {
                     splits.add(new ReadSplit(current));
                     current = new ArrayList<>();
                     size = 0;
-                    fileCost = readData ? openCostBytes : 0;
                 }
                 run.add(c);
-                size += cost + fileCost;
-                fileCost = 0;
+                size += cost;
             }
             if (!run.isEmpty()) {
                 current.add(new FileSlice(f.file(), run));

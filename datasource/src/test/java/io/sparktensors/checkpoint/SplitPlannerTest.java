@@ -48,6 +48,55 @@ class SplitPlannerTest {
     }
 
     @Test
+    void splitsComeInWholeWavesOfTheCores() {
+        // 10 units of the split size on 8 cores: 16 splits of 5/8 each, not 8 full ones and then 2 more
+        List<FileSlice> files = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            files.add(file("f" + i, 10, 100));
+        }
+        List<ReadSplit> splits = SplitPlanner.plan(files, true, 1000, 0, 8);
+        assertEquals(16, splits.size());
+        assertEquals(100, splits.stream().mapToInt(ReadSplit::chunkCount).sum());
+        for (ReadSplit s : splits) {
+            assertTrue(s.dataBytes() >= 500 && s.dataBytes() <= 700, "split bytes " + s.dataBytes());
+        }
+    }
+
+    @Test
+    void evenSplitsDoNotDriftIntoAShortLastOne() {
+        // four shards of 64 chunks with an open cost each, two cores: six splits of 42-43 chunks, no seventh
+        // split of the few chunks cut short from every other one
+        List<FileSlice> files = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            files.add(file("shard" + i, 64, 16));
+        }
+        List<ReadSplit> splits = SplitPlanner.plan(files, true, 1024, 4, 2);
+        assertEquals(6, splits.size());
+        for (ReadSplit s : splits) {
+            assertTrue(s.chunkCount() >= 42 && s.chunkCount() <= 43, "chunks " + s.chunkCount());
+        }
+        assertEquals(256, splits.stream().mapToInt(ReadSplit::chunkCount).sum());
+    }
+
+    @Test
+    void aChunkLargerThanASplitTakesASplitOfItsOwnAndNoneIsEmpty() {
+        List<TensorChunk> chunks = new ArrayList<>();
+        long[] sizes = {10, 10, 500, 10, 10, 10, 10};
+        long offset = 100;
+        for (int i = 0; i < sizes.length; i++) {
+            chunks.add(new TensorChunk("t" + i, DType.U8, new long[] {sizes[i]}, 0, 1, 0, offset, (int) sizes[i]));
+            offset += sizes[i];
+        }
+        FileSlice f = new FileSlice(new ShardFile("a", offset, Map.of()), chunks);
+        List<ReadSplit> splits = SplitPlanner.plan(List.of(f), true, 100, 0, 2);
+        assertEquals(7, splits.stream().mapToInt(ReadSplit::chunkCount).sum());
+        for (ReadSplit s : splits) {
+            assertTrue(s.chunkCount() > 0);
+        }
+        assertTrue(splits.size() <= 6, "at most ceil(560 / 100) rounded up to whole waves: " + splits.size());
+    }
+
+    @Test
     void listingWithoutDataTakesFewTasks() {
         List<FileSlice> files = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
