@@ -37,7 +37,7 @@ public final class SplitPlanner {
         }
         long target = Math.min(maxPartitionBytes, Math.max(openCostBytes, total / cores));
         long splits = Math.max(1, ceilDiv(total, Math.max(1, target)));
-        if (splits > 1) {
+        if (splits > cores) { // the split size is maxPartitionBytes: at most halve it, never below the open cost
             splits = ceilDiv(splits, cores) * cores;
         }
         return evenly(files, openCostBytes, total, splits);

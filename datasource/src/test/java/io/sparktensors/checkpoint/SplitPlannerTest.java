@@ -79,6 +79,16 @@ class SplitPlannerTest {
     }
 
     @Test
+    void manySmallChunksOnManyCoresAreNotCutBelowTheOpenCost() {
+        // 6 MB of 6 KB chunks on 200 cores: splits of about the open cost (4 MB) each, as Spark packs files; the
+        // split size is the open cost here, smaller than one chunk plus the open cost, which used to make a
+        // split of every chunk (1000 tasks)
+        List<ReadSplit> splits = SplitPlanner.plan(List.of(file("a", 1000, 6000)), true, 1L << 30, 4 << 20, 200);
+        assertTrue(splits.size() <= 3, "splits: " + splits.size());
+        assertEquals(1000, splits.stream().mapToInt(ReadSplit::chunkCount).sum());
+    }
+
+    @Test
     void aChunkLargerThanASplitTakesASplitOfItsOwnAndNoneIsEmpty() {
         List<TensorChunk> chunks = new ArrayList<>();
         long[] sizes = {10, 10, 500, 10, 10, 10, 10};
