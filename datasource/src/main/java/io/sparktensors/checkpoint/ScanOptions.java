@@ -13,6 +13,8 @@ import java.util.Objects;
  * @param limits what a file may make a reader allocate
  * @param readers how format readers read (GGUF dequantizing, the pickle mode)
  * @param maxPartitionBytes the split size to aim at
+ * @param blockPartitionBytes the split size to aim at where storage reports which hosts hold a file's blocks
+ *     (HDFS): Spark's, about a block, so that each task can read its bytes from its own host
  * @param openCostBytes what opening a file is counted as, in bytes, when packing splits
  * @param ignoreCorruptFiles skip files that cannot be read, with a warning
  * @param ignoreMissingFiles skip files that disappeared, with a warning
@@ -24,6 +26,7 @@ public record ScanOptions(
         ReadLimits limits,
         ReaderSettings readers,
         long maxPartitionBytes,
+        long blockPartitionBytes,
         long openCostBytes,
         boolean ignoreCorruptFiles,
         boolean ignoreMissingFiles,
@@ -32,7 +35,11 @@ public record ScanOptions(
     public ScanOptions {
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(readers, "readers");
-        if (maxChunkBytes <= 0 || maxPartitionBytes <= 0 || openCostBytes < 0 || planningThreads <= 0) {
+        if (maxChunkBytes <= 0
+                || maxPartitionBytes <= 0
+                || blockPartitionBytes <= 0
+                || openCostBytes < 0
+                || planningThreads <= 0) {
             throw new IllegalArgumentException("scan sizes and thread counts must be positive");
         }
     }
@@ -44,6 +51,7 @@ public record ScanOptions(
                 128L << 20,
                 ReadLimits.DEFAULTS,
                 ReaderSettings.DEFAULTS,
+                128L << 20,
                 128L << 20,
                 4L << 20,
                 false,

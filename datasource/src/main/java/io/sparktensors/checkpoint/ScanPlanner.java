@@ -176,10 +176,17 @@ public final class ScanPlanner {
                         chunks));
             }
         }
-        List<ReadSplit> splits =
-                SplitPlanner.plan(slices, readData, options.maxPartitionBytes(), options.openCostBytes(), parallelism);
+        Map<String, List<FileStore.BlockHosts>> blocks = new HashMap<>();
+        long splitBytes = options.maxPartitionBytes();
+        if (readData && splitBytes != options.blockPartitionBytes() && !slices.isEmpty()) {
+            // storage with locality (HDFS): splits of about a block, each read on a host that holds it
+            if (!blockHosts(slices.get(0).file(), blocks).isEmpty()) {
+                splitBytes = options.blockPartitionBytes();
+            }
+        }
+        List<ReadSplit> splits = SplitPlanner.plan(slices, readData, splitBytes, options.openCostBytes(), parallelism);
         if (readData) {
-            splits = withHosts(splits);
+            splits = withHosts(splits, blocks);
         }
         return new ScanPlan(splits, files.size(), tensors, headerBytes, headerReads);
     }
@@ -188,19 +195,13 @@ public final class ScanPlanner {
      * Each split with the hosts holding most of its bytes, by the file system's block locations (one request
      * per file; none where storage reports no locality).
      */
-    private List<ReadSplit> withHosts(List<ReadSplit> splits) throws IOException {
-        Map<String, List<FileStore.BlockHosts>> blocks = new HashMap<>();
+    private List<ReadSplit> withHosts(List<ReadSplit> splits, Map<String, List<FileStore.BlockHosts>> blocks)
+            throws IOException {
         List<ReadSplit> out = new ArrayList<>(splits.size());
         for (ReadSplit split : splits) {
             Map<String, Long> bytesOnHost = new HashMap<>();
             for (FileSlice slice : split.slices()) {
-                List<FileStore.BlockHosts> fileBlocks = blocks.get(slice.file().location());
-                if (fileBlocks == null) {
-                    String location = slice.file().location();
-                    fileBlocks = store.blockHosts(
-                            new FileEntry(location, location, slice.file().length(), false));
-                    blocks.put(location, fileBlocks);
-                }
+                List<FileStore.BlockHosts> fileBlocks = blockHosts(slice.file(), blocks);
                 for (TensorChunk c : slice.chunks()) {
                     for (FileStore.BlockHosts b : fileBlocks) {
                         long overlap = Math.min(b.offset() + b.length(), c.offset() + c.length())
@@ -221,6 +222,17 @@ public final class ScanPlanner {
             out.add(split.withHosts(hosts));
         }
         return out;
+    }
+
+    /** A file's block locations, asked of the storage once per file. */
+    private List<FileStore.BlockHosts> blockHosts(ShardFile file, Map<String, List<FileStore.BlockHosts>> blocks)
+            throws IOException {
+        List<FileStore.BlockHosts> fileBlocks = blocks.get(file.location());
+        if (fileBlocks == null) {
+            fileBlocks = store.blockHosts(new FileEntry(file.location(), file.location(), file.length(), false));
+            blocks.put(file.location(), fileBlocks);
+        }
+        return fileBlocks;
     }
 
     /**

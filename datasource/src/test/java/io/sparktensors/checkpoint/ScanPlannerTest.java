@@ -95,7 +95,16 @@ class ScanPlannerTest {
                 () -> new ScanPlanner(List.of(sharded.toString()), options(), local).listings());
         assertTrue(e.getMessage().contains("model-00002-of-00002.safetensors"), e.getMessage());
         ScanOptions ignoring = new ScanOptions(
-                null, 128L << 20, options().limits(), options().readers(), 128L << 20, 4L << 20, false, true, 4);
+                null,
+                128L << 20,
+                options().limits(),
+                options().readers(),
+                128L << 20,
+                128L << 20,
+                4L << 20,
+                false,
+                true,
+                4);
         assertEquals(
                 1,
                 new ScanPlanner(List.of(sharded.toString()), ignoring, local)
@@ -265,6 +274,24 @@ class ScanPlannerTest {
                 new ScanPlanner(List.of(big.toString()), options(), store).plan(TensorPredicate.ALWAYS, false, 1);
         assertEquals(List.of(), listing.splits().get(0).hosts());
         assertEquals(1, store.requests.get(), "a scan without tensor data asks for no locations");
+    }
+
+    @Test
+    void storageThatReportsBlockHostsGetsSplitsOfABlockOtherStorageTheLargerSize() throws IOException {
+        List<TestCheckpoints.Tensor> tensors = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            tensors.add(TestCheckpoints.random("t" + i, DType.U8, new long[] {1000}, i));
+        }
+        Path f = TestCheckpoints.write(dir.resolve("eight.safetensors"), null, tensors);
+        ScanOptions o = new ScanOptions(
+                null, 128L << 20, options().limits(), options().readers(), 1L << 30, 2000, 0, false, false, 4);
+        BlockStore store = new BlockStore(local, List.of(new FileStore.BlockHosts(0, Files.size(f), List.of("h1"))));
+        ScanPlan onBlocks = new ScanPlanner(List.of(f.toString()), o, store).plan(TensorPredicate.ALWAYS, true, 1);
+        assertEquals(4, onBlocks.splits().size(), "8000 bytes in splits of 2000");
+        onBlocks.splits().forEach(s -> assertEquals(List.of("h1"), s.hosts()));
+        assertEquals(1, store.requests.get(), "one request per file, for the split size and the hosts");
+        ScanPlan onDisk = new ScanPlanner(List.of(f.toString()), o, local).plan(TensorPredicate.ALWAYS, true, 1);
+        assertEquals(1, onDisk.splits().size(), "no locality: the larger split size");
     }
 
     @Test

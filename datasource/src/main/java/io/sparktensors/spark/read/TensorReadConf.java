@@ -22,9 +22,10 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  * @param paths the paths to read (files, folders, globs)
  * @param format the format every file is read as, or null to tell each file's format by its name
  * @param pickle how PyTorch pickles treat globals outside the torch allowlist
- * @param maxPartitionBytes bytes per task of a training-data scan: the read option, else Spark's setting
- * @param tensorPartitionBytes tensor bytes per task of a tensor scan: the read option, else Spark's setting
- *     where the session sets one, else {@link #TENSOR_PARTITION_BYTES}
+ * @param maxPartitionBytes bytes per task of a training-data scan, and of a tensor scan of storage that reports
+ *     block locations (HDFS): the read option, else Spark's setting
+ * @param tensorPartitionBytes tensor bytes per task of a tensor scan elsewhere: the read option, else Spark's
+ *     setting where the session sets one, else {@link #TENSOR_PARTITION_BYTES}
  */
 public record TensorReadConf(
         List<String> paths,
@@ -66,6 +67,7 @@ public record TensorReadConf(
                 limits(),
                 new ReaderSettings(dequantize, pickle),
                 tensorPartitionBytes,
+                maxPartitionBytes,
                 openCostBytes,
                 ignoreCorruptFiles,
                 ignoreMissingFiles,

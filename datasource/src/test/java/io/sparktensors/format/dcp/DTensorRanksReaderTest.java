@@ -235,6 +235,7 @@ class DTensorRanksReaderTest {
                 d.limits(),
                 new ReaderSettings(false, ReaderSettings.PickleMode.STRICT),
                 d.maxPartitionBytes(),
+                d.blockPartitionBytes(),
                 d.openCostBytes(),
                 false,
                 false,

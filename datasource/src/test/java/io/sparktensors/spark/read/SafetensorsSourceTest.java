@@ -384,6 +384,7 @@ class SafetensorsSourceTest extends SparkTestBase {
         TensorReadConf byDefault = TensorReadConf.parse(path, null);
         assertEquals(1L << 30, byDefault.scanOptions().maxPartitionBytes());
         assertEquals(128L << 20, byDefault.maxPartitionBytes(), "training-data scans keep Spark's");
+        assertEquals(128L << 20, byDefault.scanOptions().blockPartitionBytes(), "and storage with block hosts");
         var option =
                 new org.apache.spark.sql.util.CaseInsensitiveStringMap(Map.of("path", "x", "maxPartitionBytes", "2m"));
         assertEquals(2L << 20, TensorReadConf.parse(option, null).scanOptions().maxPartitionBytes());
