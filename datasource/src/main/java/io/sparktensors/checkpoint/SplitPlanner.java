@@ -27,36 +27,43 @@ public final class SplitPlanner {
      */
     public static List<ReadSplit> plan(
             List<FileSlice> files, boolean readData, long maxPartitionBytes, long openCostBytes, int parallelism) {
-        if (!readData) {
-            return greedy(files, maxPartitionBytes);
-        }
-        int cores = Math.max(1, parallelism);
+        long openCost = readData ? openCostBytes : 0;
         long total = 0;
         for (FileSlice f : files) {
-            total += openCostBytes + f.dataBytes();
+            total += openCost;
+            for (TensorChunk c : f.chunks()) {
+                total += cost(c, readData);
+            }
         }
-        long target = Math.min(maxPartitionBytes, Math.max(openCostBytes, total / cores));
-        long splits = Math.max(1, ceilDiv(total, Math.max(1, target)));
-        if (splits > cores) { // the split size is maxPartitionBytes: at most halve it, never below the open cost
+        int cores = Math.max(1, parallelism);
+        long target = readData ? Math.min(maxPartitionBytes, Math.max(openCost, total / cores)) : maxPartitionBytes;
+        long splits = ceilDiv(total, Math.max(1, target));
+        if (readData && splits > cores) { // the size is maxPartitionBytes: at most halve it, never below the open cost
             splits = ceilDiv(splits, cores) * cores;
         }
-        return evenly(files, openCostBytes, total, splits);
+        return evenly(files, readData, openCost, total, Math.max(1, splits));
+    }
+
+    /** What a chunk counts for when packing splits. */
+    private static long cost(TensorChunk c, boolean readData) {
+        return readData ? c.length() : METADATA_ONLY_CHUNK_COST;
     }
 
     /**
      * Cuts the files' chunks, in order, where the running cost crosses {@code k * total / splits}: at most
      * {@code splits} splits, each within a chunk of {@code total / splits}, with no drift from one to the next.
      */
-    private static List<ReadSplit> evenly(List<FileSlice> files, long openCostBytes, long total, long splits) {
+    private static List<ReadSplit> evenly(
+            List<FileSlice> files, boolean readData, long openCost, long total, long splits) {
         List<ReadSplit> out = new ArrayList<>();
         List<FileSlice> current = new ArrayList<>();
         long done = 0;
         long bound = boundary(total, splits, 0);
         for (FileSlice f : files) {
             List<TensorChunk> run = new ArrayList<>();
-            long fileCost = openCostBytes;
+            long fileCost = openCost;
             for (TensorChunk c : f.chunks()) {
-                long cost = fileCost + c.length();
+                long cost = fileCost + cost(c, readData);
                 if (done + cost > bound && (!current.isEmpty() || !run.isEmpty())) {
                     if (!run.isEmpty()) {
                         current.add(new FileSlice(f.file(), run));
@@ -91,36 +98,5 @@ public final class SplitPlanner {
 
     private static long ceilDiv(long a, long b) {
         return (a + b - 1) / b;
-    }
-
-    /** Packs the chunks of a scan that reads no data: up to {@code target} of fixed per-chunk cost each. */
-    private static List<ReadSplit> greedy(List<FileSlice> files, long target) {
-        List<ReadSplit> splits = new ArrayList<>();
-        List<FileSlice> current = new ArrayList<>();
-        long size = 0;
-        for (FileSlice f : files) {
-            List<TensorChunk> run = new ArrayList<>();
-            for (TensorChunk c : f.chunks()) {
-                long cost = METADATA_ONLY_CHUNK_COST;
-                if (size + cost > target && (size > 0 || !run.isEmpty())) {
-                    if (!run.isEmpty()) {
-                        current.add(new FileSlice(f.file(), run));
-                        run = new ArrayList<>();
-                    }
-                    splits.add(new ReadSplit(current));
-                    current = new ArrayList<>();
-                    size = 0;
-                }
-                run.add(c);
-                size += cost;
-            }
-            if (!run.isEmpty()) {
-                current.add(new FileSlice(f.file(), run));
-            }
-        }
-        if (!current.isEmpty()) {
-            splits.add(new ReadSplit(current));
-        }
-        return splits;
     }
 }

@@ -212,7 +212,7 @@ public final class ReadBenchmark {
      * JIT compiles Spark's planner and scheduler (measured: tensor_stats over 4.29 GB took 5.0, 1.8, 1.3 s in runs
      * 1-3 and 1.05-1.15 s from run 15 on; in run 4 the compiler threads still took 20% of the two cores).
      */
-    static final int WARM_UPS = 15;
+    public static final int WARM_UPS = 15;
 
     /** Best wall time of the runs after the warm-ups (steady state, as in a long job), or the failure. */
     private static Measured seconds(Settings s, LongSupplier run) {

@@ -86,9 +86,12 @@ public record TensorReadConf(
      */
     public static TensorReadConf parse(CaseInsensitiveStringMap options, CheckpointFormat format) {
         SQLConf sql = SQLConf.get();
-        long sparkSplit = sql.filesMaxPartitionBytes();
-        long tensorSplit =
-                sql.contains(SQLConf.FILES_MAX_PARTITION_BYTES().key()) ? sparkSplit : TENSOR_PARTITION_BYTES;
+        long split =
+                bytes(options, TensorReadOptions.MAX_PARTITION_BYTES, sql.filesMaxPartitionBytes(), 1, Long.MAX_VALUE);
+        long tensorSplit = options.containsKey(TensorReadOptions.MAX_PARTITION_BYTES)
+                        || sql.contains(SQLConf.FILES_MAX_PARTITION_BYTES().key())
+                ? split
+                : TENSOR_PARTITION_BYTES;
         String formatOption = options.get(TensorReadOptions.FORMAT);
         if (format == null && formatOption != null) {
             format = CheckpointFormat.byName(formatOption.trim());
@@ -110,8 +113,8 @@ public record TensorReadConf(
                 pickleMode(options),
                 (int) number(options, TensorReadOptions.BATCH_ROWS, 4096, 1, 1 << 20),
                 bytes(options, TensorReadOptions.BATCH_BYTES, 64L << 20, 1, ChunkPlanner.MAX_CHUNK_BYTES),
-                bytes(options, TensorReadOptions.MAX_PARTITION_BYTES, sparkSplit, 1, Long.MAX_VALUE),
-                bytes(options, TensorReadOptions.MAX_PARTITION_BYTES, tensorSplit, 1, Long.MAX_VALUE),
+                split,
+                tensorSplit,
                 sql.filesOpenCostInBytes(),
                 bool(options, TensorReadOptions.IGNORE_CORRUPT_FILES, sql.ignoreCorruptFiles()),
                 bool(options, TensorReadOptions.IGNORE_MISSING_FILES, sql.ignoreMissingFiles()),

@@ -18,7 +18,11 @@ final class BenchReadCommand extends Command {
                         Flag.value("--size", "SIZE", "2g", "the synthetic checkpoint's size"),
                         Flag.value("--shard-size", "SIZE", "500m", "its shard size"),
                         Flag.value("--dir", "DIR", "target/bench-read", "where to write it"),
-                        Flag.value("--repeats", "N", "3", "timed runs (best of N, after 15 untimed)"),
+                        Flag.value(
+                                "--repeats",
+                                "N",
+                                "3",
+                                "timed runs (best of N, after " + ReadBenchmark.WARM_UPS + " untimed)"),
                         Flag.bool("--cold", "drop the page cache before each run (needs root)"),
                         readOption()));
     }
