@@ -5,15 +5,14 @@ import io.sparktensors.checkpoint.ScanPlan;
 import io.sparktensors.checkpoint.ScanPlanner;
 import io.sparktensors.io.HadoopFileStore;
 import io.sparktensors.spark.ComputedColumns;
+import io.sparktensors.spark.ConfBroadcasts;
 import io.sparktensors.spark.PlannedTensorScan;
-import io.sparktensors.spark.SerializableConfiguration;
 import io.sparktensors.spark.TensorColumns;
 import io.sparktensors.spark.read.metrics.TensorScanMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.connector.metric.CustomMetric;
 import org.apache.spark.sql.connector.metric.CustomTaskMetric;
@@ -108,8 +107,7 @@ final class TensorScan implements Scan, Batch, PlannedTensorScan, ComputedColumn
     @Override
     public synchronized PartitionReaderFactory createReaderFactory() {
         if (readerFactory == null) {
-            var broadcast = JavaSparkContext.fromSparkContext(spark.sparkContext())
-                    .broadcast(new SerializableConfiguration(hadoopConf));
+            var broadcast = ConfBroadcasts.of(spark.sparkContext(), hadoopConf);
             readerFactory = new TensorReaderFactory(new TensorReadContext(
                     requiredSchema,
                     conf.batchRows(),
