@@ -1,0 +1,48 @@
+package io.sparktensors.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparktensors.testing.SparkSessions;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** bench-functions on a small checkpoint: every line it promises, with numbers that fit together. */
+class FunctionsBenchmarkTest {
+    @Test
+    void printsTheKernelTheQueryAndTheirRatioForEachDtype(@TempDir Path dir) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (SparkSession spark = SparkSessions.local("FunctionsBenchmarkTest");
+                PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+            FunctionsBenchmark.run(spark, 2, dir, Map.of(), out);
+        }
+        String report = bytes.toString(StandardCharsets.UTF_8);
+        for (String dtype : new String[] {"BF16", "F32"}) {
+            double alone = number(report, "tensor_stats kernel, " + dtype + " +one thread: +([0-9.]+) GB/s");
+            double busy = number(report, "tensor_stats kernel, " + dtype + " +\\d+ threads at once: +([0-9.]+) GB/s");
+            double perCore = number(
+                    report,
+                    "tensor_stats through Spark SQL, " + dtype
+                            + " +\\d+ cores: +[0-9.]+ GB/s \\(([0-9.]+) GB/s per core\\) over 0.01 GB");
+            double ratio = number(report, "SQL per core / kernel, " + dtype + " +([0-9.]+)x the kernel alone");
+            assertTrue(alone > 0 && busy > 0 && perCore > 0, report);
+            // The ratio is the median of each round's ratio, not the ratio of medians: close, not equal.
+            assertTrue(ratio > 0 && ratio < 10 * perCore / alone && ratio > perCore / alone / 10, report);
+        }
+        assertEquals(2 * 4, report.lines().count(), report);
+    }
+
+    private static double number(String report, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(report);
+        assertTrue(m.find(), "no line matching " + regex + " in:\n" + report);
+        return Double.parseDouble(m.group(1));
+    }
+}
