@@ -12,7 +12,8 @@ final class BenchFunctionsCommand extends Command {
         super(
                 "bench-functions",
                 List.of(),
-                "tensor_stats GB/s per core on BF16 and F32, alone and through Spark SQL",
+                "tensor_stats GB/s per core on BF16 and F32: the kernel alone, on every core and through Spark SQL,"
+                        + " timed in alternating rounds",
                 List.of(
                         Flag.value(
                                 "--mb",
