@@ -36,11 +36,26 @@ public final class FunctionsBenchmark {
     /** Timed rounds, each one run of the kernel alone, of the kernel on every core, and of the query. */
     static final int ROUNDS = 5;
 
+    /**
+     * Untimed runs of each query by default. In a fresh JVM a query keeps getting faster for about 60 runs
+     * while the JIT compiles Spark's analyzer, planner and scheduler (tensor_stats over 4.29 GB on 2 cores,
+     * ten runs each: 1.86, 1.17, 1.12, 1.13, 1.10, 1.13, then 1.07-1.08 s; the time before the first task
+     * 351, 75, 69, 57, 55, 60, then 48-54 ms); the kernel, one loop, is compiled in its first run.
+     */
+    public static final int WARM_UPS = 60;
+
     private FunctionsBenchmark() {}
 
-    /** Runs it; {@code options} are read options of the SQL scan (maxChunkBytes=16m unless given). */
-    public static void run(SparkSession spark, int mb, Path dir, Map<String, String> options, PrintStream out)
+    /**
+     * Runs it; {@code options} are read options of the SQL scan (maxChunkBytes=16m unless given), {@code
+     * warmUps} the untimed runs of each query.
+     */
+    public static void run(
+            SparkSession spark, int mb, Path dir, Map<String, String> options, int warmUps, PrintStream out)
             throws Exception {
+        if (warmUps < 0) {
+            throw new IllegalArgumentException("warm-ups must be 0 or more, got " + warmUps);
+        }
         byte[] data = new byte[mb << 20];
         new Random(1).nextBytes(data);
         for (int i = 1; i < data.length; i += 2) {
@@ -58,12 +73,12 @@ public final class FunctionsBenchmark {
                         .options(options)
                         .load(folder.toString())
                         .selectExpr("tensor_stats(data, dtype).count AS n");
-                for (int i = 0; i < ReadBenchmark.WARM_UPS; i++) { // untimed: the JIT compiles first
+                for (int i = 0; i < warmUps; i++) { // untimed: the JIT compiles first
                     query(df);
-                    if (i < 3) {
-                        kernel(data, dtype);
-                        kernelOnEveryCore(pool, data, dtype, cores);
-                    }
+                }
+                for (int i = 0; i < 3; i++) {
+                    kernel(data, dtype);
+                    kernelOnEveryCore(pool, data, dtype, cores);
                 }
                 long sqlBytes = (long) data.length * SQL_SHARDS;
                 double[] alone = new double[ROUNDS];

@@ -22,7 +22,7 @@ class FunctionsBenchmarkTest {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (SparkSession spark = SparkSessions.local("FunctionsBenchmarkTest");
                 PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-            FunctionsBenchmark.run(spark, 2, dir, Map.of(), out);
+            FunctionsBenchmark.run(spark, 2, dir, Map.of(), 3, out);
         }
         String report = bytes.toString(StandardCharsets.UTF_8);
         for (String dtype : new String[] {"BF16", "F32"}) {

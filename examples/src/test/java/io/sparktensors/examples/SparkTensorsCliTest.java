@@ -97,6 +97,10 @@ class SparkTensorsCliTest {
                 run("bench-scale", "--shards=many"),
                 "bad value 'many' for --shards",
                 "spark-tensors bench-scale --help");
+        assertUsageError(
+                run("bench-functions", "--warm-ups", "-1"),
+                "--warm-ups must be 0 or more, got -1",
+                "spark-tensors bench-functions --help");
     }
 
     @Test

@@ -21,14 +21,23 @@ final class BenchFunctionsCommand extends Command {
                                 "1024",
                                 "MiB of values per dtype (the SQL checkpoint: four shards of them)"),
                         Flag.value("--dir", "DIR", "target/bench-functions", "where to write the test files"),
+                        Flag.value(
+                                "--warm-ups",
+                                "N",
+                                Integer.toString(FunctionsBenchmark.WARM_UPS),
+                                "untimed runs of each query first, while the JIT compiles Spark"),
                         readOption()));
     }
 
     @Override
     public int run(Args args, PrintStream out) throws Exception {
         int mb = args.get("--mb", Integer::parseInt);
+        int warmUps = args.get("--warm-ups", Integer::parseInt);
+        if (warmUps < 0) {
+            throw new IllegalArgumentException("--warm-ups must be 0 or more, got " + warmUps);
+        }
         try (SparkSession spark = session(name())) {
-            FunctionsBenchmark.run(spark, mb, Paths.get(args.get("--dir")), args.keyValues("--option"), out);
+            FunctionsBenchmark.run(spark, mb, Paths.get(args.get("--dir")), args.keyValues("--option"), warmUps, out);
         }
         return 0;
     }
