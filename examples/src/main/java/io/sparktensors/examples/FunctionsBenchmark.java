@@ -66,15 +66,23 @@ public final class FunctionsBenchmark {
         ExecutorService pool = Executors.newFixedThreadPool(cores);
         try {
             for (DType dtype : List.of(DType.BF16, DType.F32)) {
-                Path folder = writeShards(dir, data, dtype);
-                var df = spark.read()
-                        .format("safetensors")
-                        .option("maxChunkBytes", "16m")
-                        .options(options)
-                        .load(folder.toString())
-                        .selectExpr("tensor_stats(data, dtype).count AS n");
-                for (int i = 0; i < warmUps; i++) { // untimed: the JIT compiles first
-                    query(df);
+                // The query is the contender that can fail (disk space for its shards, Spark, the heap): it is
+                // then reported as failed, and the kernel still measured.
+                String failure = null;
+                Dataset<Row> df = null;
+                try {
+                    Path folder = writeShards(dir, data, dtype);
+                    df = spark.read()
+                            .format("safetensors")
+                            .option("maxChunkBytes", "16m")
+                            .options(options)
+                            .load(folder.toString())
+                            .selectExpr("tensor_stats(data, dtype).count AS n");
+                    for (int i = 0; i < warmUps; i++) { // untimed: the JIT compiles first
+                        query(df);
+                    }
+                } catch (IOException | RuntimeException | OutOfMemoryError e) {
+                    failure = ReadBenchmark.failure(e);
                 }
                 for (int i = 0; i < 3; i++) {
                     kernel(data, dtype);
@@ -89,7 +97,13 @@ public final class FunctionsBenchmark {
                 for (int r = 0; r < ROUNDS; r++) {
                     alone[r] = data.length / 1e9 / kernel(data, dtype);
                     busy[r] = data.length / 1e9 / kernelOnEveryCore(pool, data, dtype, cores) / cores;
-                    sql[r] = sqlBytes / 1e9 / query(df) / cores;
+                    if (failure == null) {
+                        try {
+                            sql[r] = sqlBytes / 1e9 / query(df) / cores;
+                        } catch (RuntimeException | OutOfMemoryError e) {
+                            failure = ReadBenchmark.failure(e);
+                        }
+                    }
                     ratioAlone[r] = sql[r] / alone[r];
                     ratioBusy[r] = sql[r] / busy[r];
                 }
@@ -99,6 +113,10 @@ public final class FunctionsBenchmark {
                 out.printf(
                         "tensor_stats kernel, %-4s %d threads at once: %6.2f GB/s per thread%n",
                         dtype, cores, median(busy));
+                if (failure != null) {
+                    out.printf("tensor_stats through Spark SQL, %-4s %d cores: failed: %s%n", dtype, cores, failure);
+                    continue;
+                }
                 out.printf(
                         "tensor_stats through Spark SQL, %-4s %d cores: %6.2f GB/s (%.2f GB/s per core) over %.2f GB%n",
                         dtype, cores, median(sql) * cores, median(sql), sqlBytes / 1e9);

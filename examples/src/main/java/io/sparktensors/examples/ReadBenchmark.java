@@ -27,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.LongSupplier;
 import org.apache.arrow.vector.VarBinaryVector;
+import org.apache.spark.SparkException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -231,16 +232,27 @@ public final class ReadBenchmark {
             }
             return new Measured(best, null);
         } catch (OutOfMemoryError | RuntimeException e) { // Spark wraps an executor's OutOfMemoryError
-            Throwable root = e;
-            while (root.getCause() != null && root.getCause() != root) {
-                root = root.getCause();
-            }
-            System.gc(); // what the failed contender held is garbage now; the next one starts clean
-            String message = root.getMessage() == null
-                    ? ""
-                    : ": " + root.getMessage().lines().findFirst().orElse("");
-            return new Measured(Double.NaN, root.getClass().getSimpleName() + message);
+            return new Measured(Double.NaN, failure(e));
         }
+    }
+
+    /**
+     * Why a contender failed, in a line: the first exception of the chain that says more than Spark's job
+     * failure wrapping it (an executor's OutOfMemoryError, an option the source refused), its class and
+     * first line.
+     */
+    static String failure(Throwable e) {
+        Throwable shown = e;
+        while (shown.getCause() != null
+                && shown.getCause() != shown
+                && (shown.getMessage() == null || shown instanceof SparkException)) {
+            shown = shown.getCause();
+        }
+        System.gc(); // what the failed contender held is garbage now; the next one starts clean
+        String message = shown.getMessage() == null
+                ? ""
+                : ": " + shown.getMessage().lines().findFirst().orElse("");
+        return shown.getClass().getSimpleName() + message;
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.sparktensors.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparktensors.testing.SparkSessions;
@@ -12,19 +13,28 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** bench-functions on a small checkpoint: every line it promises, with numbers that fit together. */
 class FunctionsBenchmarkTest {
+    private static SparkSession spark;
+
+    @BeforeAll
+    static void start() {
+        spark = SparkSessions.local("FunctionsBenchmarkTest");
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
     @Test
     void printsTheKernelTheQueryAndTheirRatioForEachDtype(@TempDir Path dir) throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (SparkSession spark = SparkSessions.local("FunctionsBenchmarkTest");
-                PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-            FunctionsBenchmark.run(spark, 2, dir, Map.of(), 3, out);
-        }
-        String report = bytes.toString(StandardCharsets.UTF_8);
+        String report = run(dir, Map.of());
         for (String dtype : new String[] {"BF16", "F32"}) {
             double alone = number(report, "tensor_stats kernel, " + dtype + " +one thread: +([0-9.]+) GB/s");
             double busy = number(report, "tensor_stats kernel, " + dtype + " +\\d+ threads at once: +([0-9.]+) GB/s");
@@ -38,6 +48,27 @@ class FunctionsBenchmarkTest {
             assertTrue(ratio > 0 && ratio < 10 * perCore / alone && ratio > perCore / alone / 10, report);
         }
         assertEquals(2 * 4, report.lines().count(), report);
+    }
+
+    @Test
+    void aQueryThatFailsIsReportedAndTheKernelStillMeasured(@TempDir Path dir) throws Exception {
+        String report = run(dir, Map.of("maxChunkBytes", "banana"));
+        for (String dtype : new String[] {"BF16", "F32"}) {
+            assertTrue(number(report, "tensor_stats kernel, " + dtype + " +one thread: +([0-9.]+) GB/s") > 0, report);
+            Matcher failed = Pattern.compile("tensor_stats through Spark SQL, " + dtype + " +\\d+ cores: failed: (.*)")
+                    .matcher(report);
+            assertTrue(failed.find(), report);
+            assertTrue(failed.group(1).contains("maxChunkBytes"), report);
+        }
+        assertFalse(report.contains("SQL per core"), report);
+    }
+
+    private static String run(Path dir, Map<String, String> options) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+            FunctionsBenchmark.run(spark, 2, dir, options, 3, out);
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 
     private static double number(String report, String regex) {
