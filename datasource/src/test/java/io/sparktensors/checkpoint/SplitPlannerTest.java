@@ -20,6 +20,15 @@ class SplitPlannerTest {
         return new FileSlice(new ShardFile(name, 100 + (long) tensors * bytesEach, Map.of()), chunks);
     }
 
+    /** {@code count} files named prefix0, prefix1, ... of {@code tensors} tensors each. */
+    private static List<FileSlice> files(String prefix, int count, int tensors, int bytesEach) {
+        List<FileSlice> files = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            files.add(file(prefix + i, tensors, bytesEach));
+        }
+        return files;
+    }
+
     @Test
     void largeShardIsSplitAcrossTasksAndEveryChunkReadOnce() {
         List<ReadSplit> splits = SplitPlanner.plan(List.of(file("a", 100, 1000)), true, 10_000, 0, 1);
@@ -32,10 +41,7 @@ class SplitPlannerTest {
 
     @Test
     void smallFilesArePackedTogether() {
-        List<FileSlice> files = new ArrayList<>();
-        for (int i = 0; i < 50; i++) {
-            files.add(file("f" + i, 2, 100));
-        }
+        List<FileSlice> files = files("f", 50, 2, 100);
         List<ReadSplit> splits = SplitPlanner.plan(files, true, 1 << 20, 4096, 1);
         assertEquals(1, splits.size());
         assertEquals(50, splits.get(0).slices().size());
@@ -50,10 +56,7 @@ class SplitPlannerTest {
     @Test
     void splitsComeInWholeWavesOfTheCores() {
         // 10 units of the split size on 8 cores: 16 splits of 5/8 each, not 8 full ones and then 2 more
-        List<FileSlice> files = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
-            files.add(file("f" + i, 10, 100));
-        }
+        List<FileSlice> files = files("f", 10, 10, 100);
         List<ReadSplit> splits = SplitPlanner.plan(files, true, 1000, 0, 8);
         assertEquals(16, splits.size());
         assertEquals(100, splits.stream().mapToInt(ReadSplit::chunkCount).sum());
@@ -66,10 +69,7 @@ class SplitPlannerTest {
     void evenSplitsDoNotDriftIntoAShortLastOne() {
         // four shards of 64 chunks with an open cost each, two cores: six splits of 42-43 chunks, no seventh
         // split of the few chunks cut short from every other one
-        List<FileSlice> files = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            files.add(file("shard" + i, 64, 16));
-        }
+        List<FileSlice> files = files("shard", 4, 64, 16);
         List<ReadSplit> splits = SplitPlanner.plan(files, true, 1024, 4, 2);
         assertEquals(6, splits.size());
         for (ReadSplit s : splits) {
@@ -108,10 +108,7 @@ class SplitPlannerTest {
 
     @Test
     void listingWithoutDataTakesFewTasks() {
-        List<FileSlice> files = new ArrayList<>();
-        for (int i = 0; i < 100; i++) {
-            files.add(file("shard" + i, 1000, 5_000_000));
-        }
+        List<FileSlice> files = files("shard", 100, 1000, 5_000_000);
         List<ReadSplit> splits = SplitPlanner.plan(files, false, 128 << 20, 4 << 20, 2);
         assertEquals(1, splits.size());
         assertEquals(100_000, splits.get(0).chunkCount());
