@@ -25,22 +25,23 @@ import org.apache.spark.sql.functions;
 /**
  * {@code spark-tensors bench-functions}: {@code tensor_stats} throughput per core on BF16 and F32: the
  * decoding loop alone (on one thread, then on every core at once), and end to end through Spark SQL on a
- * checkpoint (a full scan plus the function, on every core). The three are timed in alternating rounds, so a
- * ratio compares measurements taken within seconds of each other: on a shared machine the speed of a core
- * drifts by a fifth from one minute to the next.
+ * checkpoint (a full scan plus the function, on every core) of two sizes. All are timed in alternating
+ * rounds, so a ratio compares measurements taken within seconds of each other: on a shared machine the speed
+ * of a core drifts by a fifth from one minute to the next. The two sizes separate a query's fixed cost
+ * (planning, scheduling) from its rate per byte.
  */
 public final class FunctionsBenchmark {
-    /** Shards of the SQL checkpoint, each the kernel's values. */
-    private static final int SQL_SHARDS = 4;
+    /** Files of the smaller SQL checkpoint, each one tensor of the kernel's values. */
+    private static final int SQL_FILES = 4;
 
-    /** Timed rounds, each one run of the kernel alone, of the kernel on every core, and of the query. */
+    /** Timed rounds, each one run of the kernel alone, of the kernel on every core, and of both queries. */
     static final int ROUNDS = 5;
 
     /**
-     * Untimed runs of each query by default. In a fresh JVM a query keeps getting faster for about 60 runs
-     * while the JIT compiles Spark's analyzer, planner and scheduler (tensor_stats over 4.29 GB on 2 cores,
-     * ten runs each: 1.86, 1.17, 1.12, 1.13, 1.10, 1.13, then 1.07-1.08 s; the time before the first task
-     * 351, 75, 69, 57, 55, 60, then 48-54 ms); the kernel, one loop, is compiled in its first run.
+     * Untimed queries by default, the two sizes in turn. In a fresh JVM a query keeps getting faster for about
+     * 60 runs while the JIT compiles Spark's analyzer, planner and scheduler (tensor_stats over 4.29 GB on 2
+     * cores, ten runs each: 1.86, 1.17, 1.12, 1.13, 1.10, 1.13, then 1.07-1.08 s; the time before the first
+     * task 351, 75, 69, 57, 55, 60, then 48-54 ms); the kernel, one loop, is compiled in its first run.
      */
     public static final int WARM_UPS = 60;
 
@@ -48,7 +49,7 @@ public final class FunctionsBenchmark {
 
     /**
      * Runs it; {@code options} are read options of the SQL scan (maxChunkBytes=16m unless given), {@code
-     * warmUps} the untimed runs of each query.
+     * warmUps} the untimed queries.
      */
     public static void run(
             SparkSession spark, int mb, Path dir, Map<String, String> options, int warmUps, PrintStream out)
@@ -66,20 +67,19 @@ public final class FunctionsBenchmark {
         ExecutorService pool = Executors.newFixedThreadPool(cores);
         try {
             for (DType dtype : List.of(DType.BF16, DType.F32)) {
-                // The query is the contender that can fail (disk space for its shards, Spark, the heap): it is
-                // then reported as failed, and the kernel still measured.
+                // The queries are the contender that can fail (disk space for the files, Spark, the heap): that
+                // is then reported, and the kernel still measured.
                 String failure = null;
-                Dataset<Row> df = null;
+                Dataset<Row> small = null;
+                Dataset<Row> large = null;
+                long smallBytes = 0;
                 try {
-                    Path folder = writeShards(dir, data, dtype);
-                    df = spark.read()
-                            .format("safetensors")
-                            .option("maxChunkBytes", "16m")
-                            .options(options)
-                            .load(folder.toString())
-                            .selectExpr("tensor_stats(data, dtype).count AS n");
+                    Path[] folders = writeCheckpoints(dir, data, dtype);
+                    small = statsQuery(spark, folders[0], options);
+                    large = statsQuery(spark, folders[1], options);
+                    smallBytes = folderBytes(folders[0]);
                     for (int i = 0; i < warmUps; i++) { // untimed: the JIT compiles first
-                        query(df);
+                        query(i % 2 == 0 ? small : large);
                     }
                 } catch (IOException | RuntimeException | OutOfMemoryError e) {
                     failure = ReadBenchmark.failure(e);
@@ -88,24 +88,22 @@ public final class FunctionsBenchmark {
                     kernel(data, dtype);
                     kernelOnEveryCore(pool, data, dtype, cores);
                 }
-                long sqlBytes = (long) data.length * SQL_SHARDS;
+                long largeBytes = 2 * smallBytes;
                 double[] alone = new double[ROUNDS];
                 double[] busy = new double[ROUNDS];
-                double[] sql = new double[ROUNDS];
-                double[] ratioAlone = new double[ROUNDS];
-                double[] ratioBusy = new double[ROUNDS];
+                double[] smallSeconds = new double[ROUNDS];
+                double[] largeSeconds = new double[ROUNDS];
                 for (int r = 0; r < ROUNDS; r++) {
                     alone[r] = data.length / 1e9 / kernel(data, dtype);
                     busy[r] = data.length / 1e9 / kernelOnEveryCore(pool, data, dtype, cores) / cores;
                     if (failure == null) {
                         try {
-                            sql[r] = sqlBytes / 1e9 / query(df) / cores;
+                            smallSeconds[r] = query(small);
+                            largeSeconds[r] = query(large);
                         } catch (RuntimeException | OutOfMemoryError e) {
                             failure = ReadBenchmark.failure(e);
                         }
                     }
-                    ratioAlone[r] = sql[r] / alone[r];
-                    ratioBusy[r] = sql[r] / busy[r];
                 }
                 out.printf(
                         "tensor_stats kernel, %-4s one thread: %6.2f GB/s (%s kernel)%n",
@@ -117,46 +115,98 @@ public final class FunctionsBenchmark {
                     out.printf("tensor_stats through Spark SQL, %-4s %d cores: failed: %s%n", dtype, cores, failure);
                     continue;
                 }
+                double[] largePerCore = perCore(largeBytes, largeSeconds, cores);
+                double[] smallPerCore = perCore(smallBytes, smallSeconds, cores);
                 out.printf(
                         "tensor_stats through Spark SQL, %-4s %d cores: %6.2f GB/s (%.2f GB/s per core) over %.2f GB%n",
-                        dtype, cores, median(sql) * cores, median(sql), sqlBytes / 1e9);
+                        dtype, cores, median(largePerCore) * cores, median(largePerCore), largeBytes / 1e9);
                 out.printf(
-                        "  SQL per core / kernel, %-4s %.2fx the kernel alone (%.2f-%.2f), %.2fx the kernel on every"
-                                + " core (%.2f-%.2f): medians of %d alternating rounds%n",
+                        "  SQL per core / kernel, %-4s %s, %s: medians of %d alternating rounds%n",
                         dtype,
-                        median(ratioAlone),
-                        min(ratioAlone),
-                        max(ratioAlone),
-                        median(ratioBusy),
-                        min(ratioBusy),
-                        max(ratioBusy),
+                        ratio(largePerCore, alone, "the kernel alone"),
+                        ratio(largePerCore, busy, "the kernel on every core"),
                         ROUNDS);
+                // t = fixed + bytes / rate at both sizes, the larger twice the smaller: fixed = 2 t(small) - t(large).
+                double fixed = 2 * median(smallSeconds) - median(largeSeconds);
+                double rate = smallBytes / 1e9 / (median(largeSeconds) - median(smallSeconds)) / cores;
+                out.printf(
+                        "  over %.2f GB: %.2f GB/s per core, %s; %s%n",
+                        smallBytes / 1e9,
+                        median(smallPerCore),
+                        ratio(smallPerCore, alone, "the kernel alone"),
+                        rate > 0 && fixed >= 0
+                                ? String.format(
+                                        "so each query costs %.3f s, then runs at %.2f GB/s per core (%.2fx the kernel"
+                                                + " alone)",
+                                        fixed, rate, rate / median(alone))
+                                : "the two sizes do not separate a fixed cost from a rate (times too close)");
             }
         } finally {
             pool.shutdownNow();
         }
     }
 
+    private static Dataset<Row> statsQuery(SparkSession spark, Path folder, Map<String, String> options) {
+        return spark.read()
+                .format("safetensors")
+                .option("maxChunkBytes", "16m")
+                .options(options)
+                .load(folder.toString())
+                .selectExpr("tensor_stats(data, dtype).count AS n");
+    }
+
     /**
-     * {@link #SQL_SHARDS} shards of these values as one tensor each: a checkpoint large enough that a query's
-     * fixed cost in Spark (planning, scheduling: about 0.1 s here) does not hide the per-byte rate.
+     * The SQL checkpoints of these values: {@link #SQL_FILES} files of one tensor each, written afresh in large
+     * writes, and a folder with twice as many shards, each file listed twice (hard links, else copies). Written
+     * so, the page cache holds them in large pages, as a checkpoint read from disk is held (Linux 6.x, ext4):
+     * mapping them costs 0.013-0.02 s per GB, where 4 KiB pages (files written in small pieces) cost 0.07.
      */
-    private static Path writeShards(Path dir, byte[] data, DType dtype) throws IOException {
+    private static Path[] writeCheckpoints(Path dir, byte[] data, DType dtype) throws IOException {
         Path folder = dir.resolve(dtype.code());
+        Path twice = dir.resolve(dtype.code() + "-x2");
         long rows = (long) data.length / (dtype.bits() / 8) / 4096;
         byte[] header = HeaderWriter.write(
                 Map.of(), HeaderWriter.layout(List.of(new HeaderWriter.Spec("w", dtype, new long[] {rows, 4096}))));
         Files.createDirectories(folder);
-        for (int shard = 0; shard < SQL_SHARDS; shard++) {
-            Path file = folder.resolve("part-" + shard + ".safetensors");
-            if (!file.toFile().exists() || file.toFile().length() != header.length + (long) data.length) {
-                try (var o = Files.newOutputStream(file)) {
-                    o.write(header);
-                    o.write(data);
+        Files.createDirectories(twice);
+        for (int i = 0; i < SQL_FILES; i++) {
+            Path file = folder.resolve("part-" + i + ".safetensors");
+            try (var o = Files.newOutputStream(file)) {
+                o.write(header);
+                o.write(data);
+            }
+            for (int copy = 0; copy < 2; copy++) {
+                Path shard = twice.resolve("part-" + (i + copy * SQL_FILES) + ".safetensors");
+                Files.deleteIfExists(shard);
+                try {
+                    Files.createLink(shard, file);
+                } catch (UnsupportedOperationException | IOException e) {
+                    Files.copy(file, shard);
                 }
             }
         }
-        return folder;
+        return new Path[] {folder, twice};
+    }
+
+    private static long folderBytes(Path folder) throws IOException {
+        long bytes = 0;
+        for (int i = 0; i < SQL_FILES; i++) {
+            bytes += Files.size(folder.resolve("part-" + i + ".safetensors"));
+        }
+        return bytes;
+    }
+
+    private static double[] perCore(long bytes, double[] seconds, int cores) {
+        return Arrays.stream(seconds).map(s -> bytes / 1e9 / s / cores).toArray();
+    }
+
+    /** The median of each round's ratio, and their range: "0.85x the kernel alone (0.80-0.88)". */
+    private static String ratio(double[] sql, double[] kernel, String what) {
+        double[] ratios = new double[sql.length];
+        for (int r = 0; r < sql.length; r++) {
+            ratios[r] = sql[r] / kernel[r];
+        }
+        return String.format("%.2fx %s (%.2f-%.2f)", median(ratios), what, min(ratios), max(ratios));
     }
 
     /** Seconds the kernel takes over {@code data} on this thread. */

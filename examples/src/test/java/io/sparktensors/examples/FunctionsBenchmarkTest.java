@@ -8,10 +8,13 @@ import io.sparktensors.testing.SparkSessions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,13 +44,30 @@ class FunctionsBenchmarkTest {
             double perCore = number(
                     report,
                     "tensor_stats through Spark SQL, " + dtype
-                            + " +\\d+ cores: +[0-9.]+ GB/s \\(([0-9.]+) GB/s per core\\) over 0.01 GB");
+                            + " +\\d+ cores: +[0-9.]+ GB/s \\(([0-9.]+) GB/s per core\\) over 0.02 GB");
             double ratio = number(report, "SQL per core / kernel, " + dtype + " +([0-9.]+)x the kernel alone");
             assertTrue(alone > 0 && busy > 0 && perCore > 0, report);
             // The ratio is the median of each round's ratio, not the ratio of medians: close, not equal.
             assertTrue(ratio > 0 && ratio < 10 * perCore / alone && ratio > perCore / alone / 10, report);
+            double smallPerCore = number(report, "over 0.01 GB: +([0-9.]+) GB/s per core, [0-9.]+x the kernel alone");
+            assertTrue(smallPerCore > 0, report);
+            assertTrue(
+                    Pattern.compile("over 0.01 GB: .*(so each query costs [0-9.]+ s, then runs at [0-9.]+ GB/s per core"
+                                    + "|the two sizes do not separate)")
+                            .matcher(report)
+                            .find(),
+                    report);
+            // The larger checkpoint lists each file of the smaller twice.
+            Path file = dir.resolve(dtype).resolve("part-0.safetensors");
+            try (Stream<Path> shards = Files.list(dir.resolve(dtype + "-x2"))) {
+                List<Path> all = shards.toList();
+                assertEquals(8, all.size(), all.toString());
+                for (Path shard : all) {
+                    assertEquals(Files.size(file), Files.size(shard), shard.toString());
+                }
+            }
         }
-        assertEquals(2 * 4, report.lines().count(), report);
+        assertEquals(2 * 5, report.lines().count(), report);
     }
 
     @Test
