@@ -12,20 +12,20 @@ final class BenchFunctionsCommand extends Command {
         super(
                 "bench-functions",
                 List.of(),
-                "tensor_stats GB/s per core on BF16 and F32: the kernel alone, on every core and through Spark SQL,"
-                        + " timed in alternating rounds",
+                "tensor_stats GB/s per core on BF16 and F32: the kernel alone, on every core and through Spark SQL"
+                        + " over two sizes of checkpoint (with a query's fixed cost), timed in alternating rounds",
                 List.of(
                         Flag.value(
                                 "--mb",
                                 "N",
                                 "1024",
-                                "MiB of values per dtype (the SQL checkpoint: four shards of them)"),
+                                "MiB of values per dtype (the SQL checkpoints: four shards of them, and those listed twice)"),
                         Flag.value("--dir", "DIR", "target/bench-functions", "where to write the test files"),
                         Flag.value(
                                 "--warm-ups",
                                 "N",
                                 Integer.toString(FunctionsBenchmark.WARM_UPS),
-                                "untimed runs of each query first, while the JIT compiles Spark"),
+                                "untimed queries first, the two sizes in turn, while the JIT compiles Spark"),
                         readOption()));
     }
 
