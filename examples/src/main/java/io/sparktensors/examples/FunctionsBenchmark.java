@@ -158,8 +158,9 @@ public final class FunctionsBenchmark {
     /**
      * The SQL checkpoints of these values: {@link #SQL_FILES} files of one tensor each, written afresh in large
      * writes, and a folder with twice as many shards, each file listed twice (hard links, else copies). Written
-     * so, the page cache holds them in large pages, as a checkpoint read from disk is held (ext4 from Linux 6.16, XFS):
-     * mapping them costs 0.013-0.02 s per GB, where 4 KiB pages (files written in small pieces) cost 0.07.
+     * so, the page cache holds them in large pages, as a checkpoint read from disk is held (ext4 from Linux
+     * 6.16, XFS): mapping them costs 0.013-0.02 s per GB, where 4 KiB pages (files written in small pieces) cost
+     * 0.07.
      */
     private static Path[] writeCheckpoints(Path dir, byte[] data, DType dtype) throws IOException {
         Path folder = dir.resolve(dtype.code());
