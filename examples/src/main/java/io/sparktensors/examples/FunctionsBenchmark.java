@@ -74,10 +74,10 @@ public final class FunctionsBenchmark {
                 Dataset<Row> large = null;
                 long smallBytes = 0;
                 try {
-                    Path[] folders = writeCheckpoints(dir, data, dtype);
-                    small = statsQuery(spark, folders[0], options);
-                    large = statsQuery(spark, folders[1], options);
-                    smallBytes = folderBytes(folders[0]);
+                    Checkpoints written = writeCheckpoints(dir, data, dtype);
+                    small = statsQuery(spark, written.small(), options);
+                    large = statsQuery(spark, written.large(), options);
+                    smallBytes = written.smallBytes();
                     for (int i = 0; i < warmUps; i++) { // untimed: the JIT compiles first
                         query(i % 2 == 0 ? small : large);
                     }
@@ -162,7 +162,7 @@ public final class FunctionsBenchmark {
      * 6.16, XFS): mapping them costs 0.013-0.02 s per GB, where 4 KiB pages (files written in small pieces) cost
      * 0.07.
      */
-    private static Path[] writeCheckpoints(Path dir, byte[] data, DType dtype) throws IOException {
+    private static Checkpoints writeCheckpoints(Path dir, byte[] data, DType dtype) throws IOException {
         Path folder = dir.resolve(dtype.code());
         Path twice = dir.resolve(dtype.code() + "-x2");
         long rows = (long) data.length / (dtype.bits() / 8) / 4096;
@@ -186,16 +186,11 @@ public final class FunctionsBenchmark {
                 }
             }
         }
-        return new Path[] {folder, twice};
+        return new Checkpoints(folder, twice, SQL_FILES * (header.length + (long) data.length));
     }
 
-    private static long folderBytes(Path folder) throws IOException {
-        long bytes = 0;
-        for (int i = 0; i < SQL_FILES; i++) {
-            bytes += Files.size(folder.resolve("part-" + i + ".safetensors"));
-        }
-        return bytes;
-    }
+    /** The two SQL checkpoints' folders, and the bytes of the smaller (the larger has twice as many). */
+    private record Checkpoints(Path small, Path large, long smallBytes) {}
 
     private static double[] perCore(long bytes, double[] seconds, int cores) {
         return Arrays.stream(seconds).map(s -> bytes / 1e9 / s / cores).toArray();
